@@ -58,14 +58,25 @@ const char *chardev_id(const Chardev *c);
 bool chardev_is_mux(const Chardev *c);
 /* Attach a frontend.  A plain chardev takes one; a mux takes up to four. The
  * first frontend attached to a mux receives input first. Returns false if
- * the chardev is already taken. */
+ * the chardev is already taken.
+ * Events from inside chardev_attach(): CHR_EVENT_OPENED if the backend is
+ * already open (stdio, file, pty, a connected socket); on a mux, the first
+ * frontend also gets CHR_EVENT_FOCUS_IN.  Later, a mux sends FOCUS_OUT and
+ * FOCUS_IN as Ctrl-A c moves the focus, so a monitor knows when to show its
+ * prompt. */
 bool chardev_attach(Chardev *c, const ChardevFrontend *fe, GError **errp);
 /* Write from a frontend; returns bytes accepted (len, or 0 when dropped). */
 size_t chardev_write(Chardev *c, const void *buf, size_t len);
-/* A frontend's can_receive() went from 0 to >0: resume input. */
+/* A frontend's can_receive() went from 0 to >0: resume input.  Call with
+ * the host lock held (as frontends run); input resumes from the main loop,
+ * never from inside this call. */
 void chardev_accept_input(Chardev *c);
 /* Name of the host side (the pty path for "pty"), for messages. */
 const char *chardev_describe(const Chardev *c);
+/* Put the terminal back the way it was before a stdio chardev (or a mux over
+ * stdio) made it raw; a no-op for other chardevs.  chardev_free() does it
+ * too; exit() and fatal signals also restore it.  Safe to call twice. */
+void chardev_stdio_restore(Chardev *c);
 void chardev_free(Chardev *c);
 
 #endif
