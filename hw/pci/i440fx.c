@@ -212,7 +212,6 @@ PCIBus *pci_i440fx_init(Machine *m, GError **errp)
         goto fail;
     }
     if (!machine_adopt_device(m, host, errp)) {
-        i440fx_unrealize(host);
         device_free(host);
         goto fail;
     }
