@@ -232,6 +232,34 @@ bool chr_mux_attach(Chardev *c, const ChardevFrontend *fe, GError **errp)
     return true;
 }
 
+void chr_mux_detach(Chardev *c, void *fe_opaque)
+{
+    MuxChardev *m = (MuxChardev *)c;
+    int i;
+
+    for (i = 0; i < m->nr_fes; i++) {
+        if (m->fes[i].fe.opaque == fe_opaque) {
+            break;
+        }
+    }
+    if (i == m->nr_fes) {
+        return;
+    }
+    memmove(&m->fes[i], &m->fes[i + 1], (m->nr_fes - i - 1) * sizeof(m->fes[0]));
+    m->nr_fes--;
+    if (i < m->focus) {
+        m->focus--;
+    } else if (i == m->focus) {
+        /* The focused frontend left: the next one takes over. */
+        if (m->focus >= m->nr_fes) {
+            m->focus = 0;
+        }
+        if (m->nr_fes > 0) {
+            mux_fe_event(&m->fes[m->focus], CHR_EVENT_FOCUS_IN);
+        }
+    }
+}
+
 Chardev *chr_mux_new(Chardev *base, const char *id, const ChardevHost *h)
 {
     MuxChardev *m = chr_alloc(sizeof(*m), &mux_class, id, h);

@@ -96,6 +96,7 @@ Chardev *chr_socket_new(const ChardevOpts *o, const ChardevHost *h, GError **err
 /* Wrap base (taken over) in a mux. */
 Chardev *chr_mux_new(Chardev *base, const char *id, const ChardevHost *h);
 bool chr_mux_attach(Chardev *mux, const ChardevFrontend *fe, GError **errp);
+void chr_mux_detach(Chardev *mux, void *fe_opaque);
 Chardev *chr_mux_base(Chardev *mux);
 
 bool chr_stdio_is(const Chardev *c);

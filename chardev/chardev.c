@@ -409,6 +409,16 @@ bool chardev_attach(Chardev *c, const ChardevFrontend *fe, GError **errp)
     return true;
 }
 
+void chardev_detach(Chardev *c, void *fe_opaque)
+{
+    if (c->is_mux) {
+        chr_mux_detach(c, fe_opaque);
+    } else if (c->has_fe && c->fe.opaque == fe_opaque) {
+        c->has_fe = false;
+        memset(&c->fe, 0, sizeof(c->fe));
+    }
+}
+
 size_t chardev_write(Chardev *c, const void *buf, size_t len)
 {
     if (len == 0) {

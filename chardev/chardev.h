@@ -65,6 +65,9 @@ bool chardev_is_mux(const Chardev *c);
  * FOCUS_IN as Ctrl-A c moves the focus, so a monitor knows when to show its
  * prompt. */
 bool chardev_attach(Chardev *c, const ChardevFrontend *fe, GError **errp);
+/* Detach the frontend whose opaque is fe_opaque (before freeing it); no
+ * callback reaches it afterwards.  On a mux, focus moves on if it had it. */
+void chardev_detach(Chardev *c, void *fe_opaque);
 /* Write from a frontend; returns bytes accepted (len, or 0 when dropped). */
 size_t chardev_write(Chardev *c, const void *buf, size_t len);
 /* A frontend's can_receive() went from 0 to >0: resume input.  Call with
