@@ -294,6 +294,90 @@ static void test_socket_client(void **state)
     g_string_free(acc, TRUE);
 }
 
+/* Two chardevs talking over TCP on loopback: a server on a port the kernel
+ * picks (port 0) and a client given that port. */
+static void test_tcp_pair(void **state)
+{
+    Env *e = *state;
+    GError *err = NULL;
+    Chardev *srv, *cli;
+    FakeFe fs, fc;
+    const char *desc;
+    g_autofree char *spec = NULL;
+
+    srv = chardev_new("serial0", "tcp:127.0.0.1:0,server=on,wait=off",
+                      &e->host, &err);
+    assert_non_null(srv);
+    desc = chardev_describe(srv);
+    assert_true(g_str_has_prefix(desc, "tcp:127.0.0.1:"));
+    assert_null(strstr(desc, ":0,"));
+    /* "tcp:127.0.0.1:PORT,server=on" -> "tcp:127.0.0.1:PORT" */
+    spec = g_strndup(desc, strchr(desc, ',') - desc);
+    cli = chardev_new("serial1", spec, &e->host, &err);
+    assert_non_null(cli);
+    fake_fe_init(&fs);
+    fake_fe_init(&fc);
+    assert_true(chardev_attach(srv, &fs.fe, &err));
+    assert_true(chardev_attach(cli, &fc.fe, &err));
+    wait_event(e, &fs, CHR_EVENT_OPENED, 1);
+    assert_int_equal(chardev_write(cli, "c2s", 3), 3);
+    assert_int_equal(chardev_write(srv, "s2c", 3), 3);
+    wait_text(e, &fs, "c2s");
+    wait_text(e, &fc, "s2c");
+    chardev_free(cli);
+    wait_event(e, &fs, CHR_EVENT_CLOSED, 1);
+    chardev_free(srv);
+    fake_fe_clear(&fs);
+    fake_fe_clear(&fc);
+}
+
+typedef struct Dialer {
+    const char *path;
+    int fd;
+} Dialer;
+
+static gpointer dial_thread(gpointer opaque)
+{
+    Dialer *d = opaque;
+    gint64 deadline = g_get_monotonic_time() + CHR_TEST_DEADLINE_US;
+
+    /* The socket appears once the chardev listens; keep trying. */
+    while ((d->fd = unix_connect(d->path)) < 0 &&
+           g_get_monotonic_time() < deadline) {
+        g_usleep(2000);
+    }
+    if (d->fd >= 0) {
+        send_str(d->fd, "early");
+    }
+    return NULL;
+}
+
+/* server=on without wait=off: creation returns only once a peer is there,
+ * and what it sent is waiting for the frontend. */
+static void test_socket_wait(void **state)
+{
+    Env *e = *state;
+    g_autofree char *path = g_build_filename(e->dir, "w.sock", NULL);
+    g_autofree char *spec = g_strdup_printf("unix:%s,server=on", path);
+    Dialer d = { .path = path, .fd = -1 };
+    GThread *t = g_thread_new("dial", dial_thread, &d);
+    GError *err = NULL;
+    Chardev *c;
+    FakeFe f;
+
+    c = chardev_new("serial0", spec, &e->host, &err);
+    g_thread_join(t);
+    assert_non_null(c);
+    assert_true(d.fd >= 0);
+    fake_fe_init(&f);
+    assert_true(chardev_attach(c, &f.fe, &err));
+    assert_int_equal(f.events[CHR_EVENT_OPENED], 1);
+    wait_text(e, &f, "early");
+    close(d.fd);
+    chardev_free(c);
+    fake_fe_clear(&f);
+}
+
 static void test_pty(void **state)
 {
     Env *e = *state;
@@ -462,6 +546,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_socket_server, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_socket_client, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_pair, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_socket_wait, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_pty, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_mux_escapes, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_mux_escape_when_full, env_setup,
