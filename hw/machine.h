@@ -38,6 +38,7 @@ typedef enum MachineRequest {
     MACHINE_REQ_DEBUG = 1u << 5,     /* a vCPU stopped for the debugger */
     MACHINE_REQ_CRASH = 1u << 6,     /* an accelerator error */
     MACHINE_REQ_POWERDOWN = 1u << 7, /* ask the guest to power off (ACPI button) */
+    MACHINE_REQ_CONT = 1u << 8,      /* resume paused vCPUs (monitor cont) */
 } MachineRequest;
 
 typedef struct MachineConfig {

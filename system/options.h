@@ -1,0 +1,57 @@
+/*
+ * The command line, spelled as QEMU spells it: what the user asked for,
+ * parsed and validated before any machine exists.
+ */
+#ifndef KESTREL_SYSTEM_OPTIONS_H
+#define KESTREL_SYSTEM_OPTIONS_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define OPT_MAX_SERIAL 4
+#define OPT_MAX_DEVICES 32
+#define OPT_MAX_CHARDEVS 8
+
+typedef enum OptAction {
+    OPT_RUN,           /* start a machine */
+    OPT_EXIT_OK,       /* --help, --version: printed, exit 0 */
+    OPT_DEVICE_HELP,   /* "-device help" or "-device NAME,help": the caller
+                          prints the list / the properties of devices[0] */
+} OptAction;
+
+typedef struct Options {
+    uint64_t ram_size;           /* bytes */
+    unsigned smp;
+    const char *accel;           /* "kvm", "tcg" or NULL (default) */
+    bool kernel_irqchip;         /* -accel kvm,kernel-irqchip=on|off */
+    bool kernel_irqchip_set;
+    const char *machine;         /* "pc" */
+    const char *cpu_model;       /* -cpu */
+    const char *kernel, *initrd, *append, *bios;
+    const char *serial[OPT_MAX_SERIAL];
+    unsigned nr_serial;
+    const char *chardevs[OPT_MAX_CHARDEVS];
+    unsigned nr_chardevs;
+    const char *monitor;         /* -monitor SPEC */
+    const char *display;         /* -display none|sdl, or NULL */
+    const char *devices[OPT_MAX_DEVICES];
+    unsigned nr_devices;
+    const char *name;
+    bool nographic;
+    bool no_reboot;
+    bool no_shutdown;
+    bool start_paused;           /* -S */
+    bool nodefaults;
+} Options;
+
+/* Fill *o from argv.  Returns false with errp set for bad input; prints help
+ * and sets *action to OPT_EXIT_OK for --help/--version/"help" queries.  The
+ * strings point into argv. */
+bool options_parse(Options *o, int argc, char **argv, OptAction *action,
+                   GError **errp);
+
+/* "512", "512M", "2G", "1T", "size=2G": bytes, MiB by default. */
+bool options_parse_size(const char *s, uint64_t *out, GError **errp);
+
+#endif
