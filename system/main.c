@@ -3,6 +3,7 @@
  * accelerator, boot the guest and run the main loop until the guest or the
  * user ends it.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "hw/machine.h"
 #include "system/monitor.h"
 #include "system/options.h"
+#include "system/qmp.h"
 #include "system/vcpus.h"
 
 typedef struct Kestrel {
@@ -27,6 +29,7 @@ typedef struct Kestrel {
     Chardev *chardevs[OPT_MAX_CHARDEVS + OPT_MAX_SERIAL + 1];
     unsigned nr_chardevs;
     Monitor *mon;
+    Qmp *qmp;
     bool quit;
     int exit_code;
 } Kestrel;
@@ -258,6 +261,19 @@ static void mon_mtree(void *opaque, GString *out)
     mtree_of(&m->io, out);
 }
 
+static MonitorHooks monitor_hooks(Kestrel *k)
+{
+    MonitorHooks h = {
+        .quit = mon_quit, .stop = mon_stop, .cont = mon_cont,
+        .system_reset = mon_reset, .system_powerdown = mon_powerdown,
+        .status = mon_status, .nr_cpus = mon_nr_cpus,
+        .get_cpu_state = mon_cpu_state, .info_qtree = mon_qtree,
+        .info_mtree = mon_mtree, .version = KESTREL_VERSION,
+        .opaque = k,
+    };
+    return h;
+}
+
 /* ---- boot and reset ---- */
 
 static bool boot_cpus(Kestrel *k, GError **errp)
@@ -369,17 +385,16 @@ static bool build_machine(Kestrel *k, GError **errp)
         }
     }
     if (mon_chr) {
-        static const MonitorHooks hooks = {
-            .quit = mon_quit, .stop = mon_stop, .cont = mon_cont,
-            .system_reset = mon_reset, .system_powerdown = mon_powerdown,
-            .status = mon_status, .nr_cpus = mon_nr_cpus,
-            .get_cpu_state = mon_cpu_state, .info_qtree = mon_qtree,
-            .info_mtree = mon_mtree,
-        };
-        MonitorHooks h = hooks;
-        h.opaque = k;
+        MonitorHooks h = monitor_hooks(k);
         k->mon = monitor_new(mon_chr, &h, errp);
         if (!k->mon) {
+            return false;
+        }
+    }
+    if (o->qmp) {
+        MonitorHooks h = monitor_hooks(k);
+        Chardev *c = open_chardev(k, "qmp0", o->qmp, errp);
+        if (!c || !(k->qmp = qmp_new(c, &h, errp))) {
             return false;
         }
     }
@@ -402,6 +417,13 @@ static void do_reset(Kestrel *k)
     vcpus_resume(k->vcpus);
 }
 
+static void event(Kestrel *k, const char *name, const char *data)
+{
+    if (k->qmp) {
+        qmp_event(k->qmp, name, data);
+    }
+}
+
 static void handle_requests(Kestrel *k)
 {
     uint32_t r = machine_take_requests(&k->m);
@@ -420,6 +442,7 @@ static void handle_requests(Kestrel *k)
         return;
     }
     if (r & MACHINE_REQ_POWEROFF) {
+        event(k, "SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
         if (k->opt.no_shutdown) {
             vcpus_pause(k->vcpus);
         } else {
@@ -428,6 +451,7 @@ static void handle_requests(Kestrel *k)
         }
     }
     if (r & MACHINE_REQ_RESET) {
+        event(k, "RESET", "{\"guest\": true, \"reason\": \"guest-reset\"}");
         if (k->opt.no_reboot) {
             k->quit = true;
             return;
@@ -435,14 +459,17 @@ static void handle_requests(Kestrel *k)
         do_reset(k);
     }
     if (r & MACHINE_REQ_PAUSE) {
+        event(k, "STOP", NULL);
         vcpus_pause(k->vcpus);
         timerlist_pause_virtual(k->m.timers);
     }
     if (r & MACHINE_REQ_CONT) {
+        event(k, "RESUME", NULL);
         timerlist_resume_virtual(k->m.timers);
         vcpus_resume(k->vcpus);
     }
     if (r & MACHINE_REQ_POWERDOWN) {
+        event(k, "POWERDOWN", NULL);
         g_mutex_lock(&k->m.lock);
         pc_power_button(&k->m);
         g_mutex_unlock(&k->m.lock);
@@ -454,6 +481,9 @@ static void teardown(Kestrel *k)
     vcpus_destroy(k->vcpus);
     if (k->mon) {
         monitor_free(k->mon);
+    }
+    if (k->qmp) {
+        qmp_free(k->qmp);
     }
     for (unsigned i = 0; i < k->nr_chardevs; i++) {
         chardev_stdio_restore(k->chardevs[i]);
@@ -476,6 +506,7 @@ int main(int argc, char **argv)
     if (action == OPT_DEVICE_HELP) {
         return device_help(k->opt.devices[0]);
     }
+    signal(SIGPIPE, SIG_IGN);
     g_unix_signal_add(SIGINT, on_signal, k);
     g_unix_signal_add(SIGTERM, on_signal, k);
     g_unix_signal_add(SIGHUP, on_signal, k);

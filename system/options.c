@@ -44,6 +44,8 @@ static const char usage_text[] =
 "  -chardev BACKEND,id=ID[,...]\n"
 "                       a character device for -serial chardev:ID / -monitor\n"
 "  -monitor SPEC        the human monitor on SPEC (same forms as -serial)\n"
+"  -qmp SPEC            the QMP (JSON) monitor on SPEC, e.g.\n"
+"                       unix:/tmp/qmp.sock,server=on,wait=off\n"
 "  -nographic           no display: serial port and monitor share the\n"
 "                       terminal (Ctrl-A C switches, Ctrl-A X quits)\n"
 "  -display none        no display (Kestrel has no graphical display yet)\n"
@@ -68,7 +70,7 @@ static const OptDef opt_defs[] = {
     { "m", ARG }, { "smp", ARG }, { "accel", ARG }, { "enable-kvm", NOARG },
     { "machine", ARG }, { "M", ARG }, { "cpu", ARG }, { "kernel", ARG },
     { "initrd", ARG }, { "append", ARG }, { "bios", ARG }, { "serial", ARG },
-    { "chardev", ARG }, { "monitor", ARG }, { "display", ARG },
+    { "chardev", ARG }, { "monitor", ARG }, { "qmp", ARG }, { "display", ARG },
     { "device", ARG }, { "name", ARG }, { "nographic", NOARG },
     { "no-reboot", NOARG }, { "no-shutdown", NOARG }, { "S", NOARG },
     { "nodefaults", NOARG }, { "h", NOARG }, { "help", NOARG },
@@ -314,6 +316,8 @@ bool options_parse(Options *o, int argc, char **argv, OptAction *action,
             o->chardevs[o->nr_chardevs++] = arg;
         } else if (!strcmp(name, "monitor")) {
             o->monitor = arg;
+        } else if (!strcmp(name, "qmp")) {
+            o->qmp = arg;
         } else if (!strcmp(name, "display")) {
             if (strcmp(arg, "none") != 0) {
                 error_setg(errp, "-display %s: only 'none' is supported (Kestrel "

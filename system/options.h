@@ -34,6 +34,7 @@ typedef struct Options {
     const char *chardevs[OPT_MAX_CHARDEVS];
     unsigned nr_chardevs;
     const char *monitor;         /* -monitor SPEC */
+    const char *qmp;             /* -qmp SPEC */
     const char *display;         /* -display none|sdl, or NULL */
     const char *devices[OPT_MAX_DEVICES];
     unsigned nr_devices;
