@@ -516,6 +516,9 @@ static void serial_unrealize(Device *d)
     SerialState *s = (SerialState *)d;
 
     address_space_unmap(&d->machine->io, &s->io);
+    if (s->chr) {
+        chardev_detach(s->chr, s);
+    }
     if (s->irq_level) {
         irq_set(&d->machine->gsi[s->irq], 0);
     }
