@@ -43,7 +43,17 @@ typedef struct CpuIntr {
     bool (*msr_read)(void *opaque, uint32_t msr, uint64_t *value);
     bool (*msr_write)(void *opaque, uint32_t msr, uint64_t value);
     void *apic_opaque;
+
+    /* Rate of this vCPU's time-stamp counter in Hz, set by the LAPIC (or
+     * the machine).  With a userspace LAPIC the TSC counts CLOCK_VIRTUAL at
+     * this rate, and reads/writes of IA32_TSC (0x10) go through msr_read/
+     * msr_write so that RDTSC and the TSC-deadline timer agree. */
+    uint64_t tsc_hz;
 } CpuIntr;
+
+/* Pseudo-MSR for msr_read/msr_write: CR8 (TPR[7:4] as bits 3:0).  Not a
+ * real MSR number; only the CPU's MOV to/from CR8 uses it. */
+#define CPU_INTR_MSR_CR8 0xc8c8c8c8u
 
 static inline void cpu_intr_raise(CpuIntr *ci, uint32_t bits)
 {

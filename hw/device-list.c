@@ -3,7 +3,13 @@
  * One line per DeviceClass; the table ends with NULL.
  */
 #include "hw/machine.h"
+#include "hw/intc/apic.h"
+#include "hw/intc/i8259.h"
+#include "hw/intc/ioapic.h"
 
 const DeviceClass *const machine_device_types[] = {
+    &apic_device_class,
+    &i8259_device_class,
+    &ioapic_device_class,
     NULL,
 };
