@@ -25,8 +25,6 @@
 #include "hw/timer/mc146818rtc.h"
 
 #define PC_ACPI_AREA_SIZE 0x20000
-#define PC_PM_IO_BASE 0x600
-#define PC_SCI_GSI 9
 
 typedef struct PcBoard {
     MemoryRegion ram_low;     /* [0, 640 KiB) */
@@ -41,7 +39,7 @@ typedef struct PcBoard {
     IoapicState *ioapic;
     ApicBus *apic_bus;
     PitState *pit;
-    PmState *pm;
+    Device *pm;
     IrqLine pit_out;          /* PIT channel 0 -> PIC IRQ0 + IOAPIC pin 2 */
 } PcBoard;
 
@@ -161,18 +159,23 @@ static bool fw_cfg_setup(Machine *m, GError **errp)
     return fw_cfg_add_file(f, "etc/e820", table, e->nr * 20);
 }
 
+/* BARs go above RAM below 4 GiB, from 3.5 GiB at the lowest. */
+static uint64_t pci_mmio_base(Machine *m)
+{
+    return m->below_4g > PC_MAX_BELOW_4G ? m->below_4g : PC_MAX_BELOW_4G;
+}
+
 static bool acpi_setup(Machine *m, PcBoard *b, GError **errp)
 {
-    AcpiConfig cfg = { 0 };
-    cfg.nr_cpus = m->nr_cpus;
-    for (unsigned i = 0; i < m->nr_cpus; i++) {
-        cfg.apic_ids[i] = i;
+    AcpiConfig cfg;
+    acpi_config_default(&cfg, m->nr_cpus, (uint32_t)pci_mmio_base(m),
+                        (uint32_t)(PC_PCI_HOLE_END - 1));
+    cfg.serial_mask = 0;
+    for (unsigned i = 0; i < MACHINE_MAX_SERIAL; i++) {
+        if (m->serial[i]) {
+            cfg.serial_mask |= 1u << i;
+        }
     }
-    cfg.ioapic_id = m->nr_cpus;
-    cfg.ioapic_addr = PC_IOAPIC_BASE;
-    cfg.lapic_addr = PC_LAPIC_BASE;
-    cfg.pm_io_base = PC_PM_IO_BASE;
-    cfg.sci_gsi = PC_SCI_GSI;
     b->acpi_tables = g_malloc0(PC_ACPI_AREA_SIZE);
     uint64_t rsdp_off;
     b->acpi_size = acpi_build(&cfg, b->acpi_tables, PC_ACPI_AREA_SIZE,
@@ -229,13 +232,16 @@ bool pc_devices_init(Machine *m, const PcIrqRouting *r,
     if (!pm) {
         return false;
     }
-    b->pm = (PmState *)pm;
+    b->pm = pm;
     if (!fw_cfg_setup(m, errp) || !acpi_setup(m, b, errp)) {
         return false;
     }
-    return pci_assign_bars(m->pci, m->below_4g > 0xe0000000ull ? m->below_4g
-                                                               : 0xe0000000ull,
-                           PC_PCI_HOLE_END - 1, 0xc000, 0xffff, errp);
+    if (!pci_assign_bars(m->pci, pci_mmio_base(m), PC_PCI_HOLE_END - 1,
+                         0xc000, 0xffff)) {
+        error_setg(errp, "the PCI devices' BARs do not fit in the PCI hole");
+        return false;
+    }
+    return true;
 }
 
 bool pc_boot(Machine *m, X86State *bsp, GError **errp)
