@@ -1078,14 +1078,14 @@ static bool apic_bus_post_load(void *opaque, GError **errp)
     ApicBus *bus = opaque;
     for (uint32_t i = 0; i < APIC_MAX_CPUS; i++) {
         ApicState *s = &bus->cpu[i];
-        if (s->present && !s->intr) {
-            error_setg(errp, "apic: snapshot has a CPU this machine lacks");
+        if (s->present != (s->intr != NULL)) {
+            error_setg(errp, "apic: the snapshot's CPUs differ from this "
+                       "machine's");
             return false;
         }
         if (!s->intr) {
             continue;
         }
-        s->present = 1;
         s->timer_divide &= 0xb;
         s->lvt[LVT_TIMER] &= lvt_writable[LVT_TIMER] | LVT_MASKED;
         if (s->apic_base & APIC_BASE_RESERVED) {

@@ -412,6 +412,56 @@ static void test_reset_clears(void **state)
     assert_int_equal(rd(f, 1, 0xf0), 0xff);
 }
 
+/* Save the APIC state, load it into a second machine with the same CPUs:
+ * a running timer goes on where it was and pending vectors survive. */
+static void test_snapshot_round_trip(void **state)
+{
+    Fixture *f = *state;
+    enable_all(f);
+    wr(f, 1, 0x3e0, 0xb);
+    wr(f, 1, 0x320, 0x50);
+    wr(f, 1, 0x380, 1000);
+    send_ipi(f, 0, 1, 0x4061);
+    fake_clock_advance(f->m->timers, 300);
+
+    Device *dev = f->m->devices[0];
+    GByteArray *buf = g_byte_array_new();
+    vmstate_save(dev->cls->vmsd, dev, buf);
+
+    Fixture g = { 0 };
+    g.m = test_machine_new();
+    fake_clock_advance(g.m->timers, 300);   /* same CLOCK_VIRTUAL */
+    g.bus = apic_bus_new(g.m);
+    for (unsigned i = 0; i < 2; i++) {
+        g.apic[i] = apic_init(g.bus, i, &g.ci[i], i == 0);
+    }
+    size_t used;
+    GError *err = NULL;
+    Device *gdev = g.m->devices[0];
+    assert_true(vmstate_load(gdev->cls->vmsd, gdev, buf->data, buf->len,
+                             &used, &err));
+    assert_int_equal(used, buf->len);
+    assert_true(apic_irr_test(g.apic[1], 0x61));
+    assert_true(cpu_intr_pending(&g.ci[1]) & CPU_INTR_EXT);
+    assert_int_equal(rd(&g, 1, 0x390), 700);
+    fake_clock_advance(g.m->timers, 700);
+    assert_true(apic_irr_test(g.apic[1], 0x50));
+
+    /* a machine with one CPU fewer refuses the snapshot */
+    Machine *m3 = test_machine_new();
+    ApicBus *b3 = apic_bus_new(m3);
+    CpuIntr c3;
+    apic_init(b3, 0, &c3, true);
+    assert_false(vmstate_load(m3->devices[0]->cls->vmsd, m3->devices[0],
+                              buf->data, buf->len, &used, &err));
+    g_clear_error(&err);
+    test_machine_free(m3);
+
+    apic_set_current_cpu(NULL);
+    test_machine_free(g.m);
+    g_byte_array_free(buf, TRUE);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -433,6 +483,7 @@ int main(void)
         T(test_extint_from_pic),
         T(test_msi),
         T(test_reset_clears),
+        T(test_snapshot_round_trip),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -225,6 +225,35 @@ static void test_refresh_toggle(void **state)
     assert_int_not_equal(a, b);
 }
 
+/* A snapshot loaded into a fresh machine keeps counting and interrupting. */
+static void test_snapshot_round_trip(void **state)
+{
+    Fixture *f = *state;
+    outb(f->m, 0x43, 0x34);
+    write_count(f->m, 0, 1000);
+    advance(f, 100);
+    Device *dev = f->m->devices[0];
+    GByteArray *buf = g_byte_array_new();
+    vmstate_save(dev->cls->vmsd, dev, buf);
+
+    Fixture g = { 0 };
+    g.m = test_machine_new();
+    fake_clock_advance(g.m->timers, clocks(100));
+    irq_probe_init(&g.irq0);
+    g.pit = i8254_init(g.m, &g.irq0.line, NULL);
+    size_t used;
+    GError *err = NULL;
+    Device *gdev = g.m->devices[0];
+    assert_true(vmstate_load(gdev->cls->vmsd, gdev, buf->data, buf->len,
+                             &used, &err));
+    assert_int_equal(latch_read(g.m, 0), 900);
+    unsigned before = g.irq0.rises;
+    advance(&g, 900);
+    assert_int_equal(g.irq0.rises - before, 1);
+    test_machine_free(g.m);
+    g_byte_array_free(buf, TRUE);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -239,6 +268,7 @@ int main(void)
         T(test_port61_gate_and_out),
         T(test_port61_mode2_gate_reload),
         T(test_refresh_toggle),
+        T(test_snapshot_round_trip),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
