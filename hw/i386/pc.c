@@ -127,6 +127,7 @@ static bool userspace_irqchip_init(Machine *m, PcBoard *b,
     if (!b->ioapic) {
         return false;
     }
+    ioapic_set_id(b->ioapic, (uint8_t)m->nr_cpus); /* as the MADT says */
     for (unsigned n = 0; n < MACHINE_NR_GSI; n++) {
         irq_connect(&m->gsi[n], gsi_to_userspace, b, (int)n);
     }
