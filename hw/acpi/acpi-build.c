@@ -322,7 +322,6 @@ static void build_dsdt_body(GByteArray *out, const AcpiConfig *cfg)
 
     aml_eisaid(v, "PNP0A03");
     aml_name(pci0, "_HID", v);
-    aml_name_int(pci0, "_ADR", 0);
     aml_name_int(pci0, "_UID", 0);
     aml_name_int(pci0, "_BBN", 0);
     g_byte_array_set_size(v, 0);
