@@ -1,0 +1,23 @@
+"""Boot one of the repo's test kernels and check its serial output and exit
+status (used by the sanitizer build: a whole guest boot under ASan/UBSan)."""
+import os
+import subprocess
+import sys
+
+kestrel, kernel, accel = sys.argv[1], sys.argv[2], sys.argv[3]
+if accel == "kvm" and not os.access("/dev/kvm", os.R_OK | os.W_OK):
+    print("SKIP: /dev/kvm is missing or not accessible")
+    sys.exit(77)
+p = subprocess.run([kestrel, "-accel", accel, "-smp", "2", "-nographic",
+                    "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                    "-kernel", kernel], stdin=subprocess.DEVNULL,
+                   capture_output=True, text=True, timeout=300)
+print(p.stdout)
+print(p.stderr, file=sys.stderr)
+if accel == "kvm" and "/dev/kvm" in p.stderr and p.returncode == 1:
+    print("SKIP: KVM is not usable here: " + p.stderr.strip())
+    sys.exit(77)
+# The kernels exit through isa-debug-exit with 0x10 on success: (0x10 << 1) | 1.
+ok = "PASS" in p.stdout and p.returncode == 33 and "ERROR: AddressSanitizer" not in p.stderr \
+    and "runtime error" not in p.stderr
+sys.exit(0 if ok else 1)
