@@ -76,6 +76,7 @@ struct X86DecodedInsn {
     uint8_t has_modrm;
     uint8_t rip_rel;   /* memory operand is RIP-relative (64-bit mode) */
     uint8_t code64;    /* decoded in 64-bit mode */
+    uint8_t ends_block; /* see x86_insn_ends_block() */
     /* Free for the handler that claimed the opcode (integer core or
      * extension): a sub-operation, an operand size, a second register... */
     uint8_t op;

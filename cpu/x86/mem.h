@@ -71,6 +71,21 @@ static inline void x86_st_lin(X86Cpu *cpu, uint64_t lin, uint64_t v,
     x86_st_slow(cpu, lin, v, size, cpu->mmu_idx);
 }
 
+/* Make sure a store to [lin, lin+size) will not fault, so that handlers can
+ * change flags before storing. */
+static inline void x86_probe_write(X86Cpu *cpu, uint64_t lin, unsigned size)
+{
+    X86TlbEntry *e = &cpu->tlb[cpu->mmu_idx][(lin >> 12) & (X86_TLB_SIZE - 1)];
+    if (likely((e->tag_write & ~X86_TLB_SLOW) == (lin & X86_PAGE_MASK) &&
+               (lin & 0xfff) + size <= 0x1000)) {
+        return;
+    }
+    x86_translate(cpu, lin, ACC_WRITE, cpu->mmu_idx);
+    if (((lin + size - 1) ^ lin) & X86_PAGE_MASK) {
+        x86_translate(cpu, lin + size - 1, ACC_WRITE, cpu->mmu_idx);
+    }
+}
+
 /* Segment:offset accesses (offset already wrapped to the address size). */
 static inline uint64_t x86_ld(X86Cpu *cpu, int seg, uint64_t off, unsigned size)
 {

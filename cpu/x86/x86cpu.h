@@ -46,8 +46,15 @@ typedef struct X86TlbEntry {
     uint64_t tag_code;
     uintptr_t addend;    /* host = vaddr + addend (RAM pages) */
     uint64_t paddr;      /* physical page */
-    uint64_t pad[3];
+    uint32_t flags;      /* X86_TLBF_* */
+    uint32_t pad[5];
 } X86TlbEntry;
+
+enum {
+    X86_TLBF_RAM = 1,      /* addend is valid for reads */
+    X86_TLBF_RAM_WR = 2,   /* addend is valid for writes (RAM, not ROM) */
+    X86_TLBF_LARGE = 4,    /* part of a large page */
+};
 
 /* MMU index: which TLB set; supervisor and user accesses see different
  * permissions for the same page. */
@@ -110,6 +117,7 @@ struct X86Cpu {
     int exc_vector;
     uint32_t exc_error;
     bool exc_has_error;
+    uint64_t exc_cr2;
     int exc_nesting;     /* 0 normal, 1 delivering, 2 delivering #DF */
     bool triple_fault;
     bool fetch_fault;    /* the decoder's fetch faulted (see decode.h) */
@@ -123,6 +131,9 @@ struct X86Cpu {
     const struct X86CpuModel *model;
     uint32_t apic_id;
     uint64_t tsc_offset; /* guest TSC = host ns-based counter + offset */
+    uint32_t tlb_gen;    /* bumped by every TLB flush (jump caches follow) */
+    bool tlb_has_large;  /* a large page is in the TLB: INVLPG flushes all */
+    uint32_t tlb_flush_pending; /* set by other threads: flush at next block */
 
     X86TlbEntry tlb[MMU_COUNT][X86_TLB_SIZE];
 };
@@ -136,6 +147,8 @@ void x86_update_mode(X86Cpu *cpu);
 G_NORETURN void x86_raise(X86Cpu *cpu, int vector);
 G_NORETURN void x86_raise_err(X86Cpu *cpu, int vector, uint32_t error);
 G_NORETURN void x86_raise_pf(X86Cpu *cpu, uint64_t addr, uint32_t error);
+/* Raise the exception already recorded in cpu->exc_* (a fetch fault). */
+G_NORETURN void x86_raise_recorded(X86Cpu *cpu);
 /* Deliver the exception recorded in cpu->exc_* (RIP already points at the
  * faulting instruction, or after it for traps).  Must run under a jmp. */
 void x86_deliver_exception(X86Cpu *cpu);
@@ -165,6 +178,15 @@ static inline bool x86_cf(const X86Cpu *cpu)
 /* --- memory (mmu.c, inline fast paths in mem.h) --- */
 void x86_tlb_flush(X86Cpu *cpu);
 void x86_tlb_flush_page(X86Cpu *cpu, uint64_t vaddr);
+/* A physical page now holds translated code: make this vCPU's TLB send
+ * writes to it through the slow path. */
+void x86_tlb_protect_code(X86Cpu *cpu, uint64_t paddr);
+static inline bool x86_code_page_test(const X86CpuHost *h, uint64_t paddr)
+{
+    uint64_t pn = paddr >> 12;
+    return pn < h->code_pages_limit &&
+           (__atomic_load_n(&h->code_bitmap[pn >> 3], __ATOMIC_RELAXED) >> (pn & 7)) & 1;
+}
 /* Translate a linear address; raises #PF on failure. */
 uint64_t x86_translate(X86Cpu *cpu, uint64_t vaddr, X86Access acc, int mmu_idx);
 /* Same, but returns false (and records nothing) on failure. */

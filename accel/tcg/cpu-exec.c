@@ -1,0 +1,159 @@
+/*
+ * The execution loop: between translation blocks it applies queued
+ * invalidations, polls the interrupt pins (SDM vol. 3, 6.9 priorities:
+ * INIT/SIPI, NMI, then INTR when IF=1 and no interrupt shadow), and honours
+ * HLT; inside a block it calls each pre-decoded instruction's handler.
+ * Exceptions longjmp back here and are delivered through the IDT.
+ */
+#include <string.h>
+
+#include "accel/tcg/tcg.h"
+#include "cpu/x86/mem.h"
+
+static void apply_invalidations(TcgVCpu *t)
+{
+    if (__atomic_load_n(&t->cpu.tlb_flush_pending, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&t->cpu.tlb_flush_pending, 0, __ATOMIC_RELAXED);
+        x86_tlb_flush(&t->cpu);
+    }
+    if (!__atomic_load_n(&t->inval_pending, __ATOMIC_ACQUIRE)) {
+        return;
+    }
+    g_mutex_lock(&t->inval_lock);
+    if (t->inval_overflow) {
+        tb_cache_flush(&t->tbs);
+    } else {
+        for (unsigned i = 0; i < t->nr_inval; i++) {
+            tb_invalidate_page(&t->tbs, t->inval[i], NULL);
+        }
+    }
+    t->nr_inval = 0;
+    t->inval_overflow = false;
+    __atomic_store_n(&t->inval_pending, 0, __ATOMIC_RELAXED);
+    g_mutex_unlock(&t->inval_lock);
+}
+
+static void do_init(TcgVCpu *t)
+{
+    X86State *env = t->cpu.env;
+    uint64_t apic_base = env->apic_base;
+    x86_state_reset(env, false);
+    env->apic_base = apic_base;
+    env->wait_for_sipi = true;
+    t->cpu.cc_op = CC_OP(CC_EFLAGS, 0);
+    t->cpu.cc_src = 0;
+    x86_update_mode(&t->cpu);
+    x86_tlb_flush(&t->cpu);
+}
+
+static void do_sipi(TcgVCpu *t, uint8_t vector)
+{
+    X86State *env = t->cpu.env;
+    env->wait_for_sipi = false;
+    env->halted = false;
+    env->segs[R_CS].selector = (uint16_t)(vector << 8);
+    env->segs[R_CS].base = (uint64_t)vector << 12;
+    env->rip = 0;
+    x86_update_mode(&t->cpu);
+}
+
+/* Returns true when the vCPU must leave vcpu_run with *exit. */
+static bool check_interrupts(TcgVCpu *t, VCpuExit *exit)
+{
+    X86Cpu *cpu = &t->cpu;
+    X86State *env = cpu->env;
+    VCpu *v = t->vcpu;
+    uint32_t p = cpu_intr_pending(&v->intr);
+    if (p & CPU_INTR_EXIT) {
+        cpu_intr_lower(&v->intr, CPU_INTR_EXIT);
+        *exit = VCPU_EXIT_KICKED;
+        return true;
+    }
+    if (p & CPU_INTR_INIT) {
+        cpu_intr_lower(&v->intr, CPU_INTR_INIT);
+        do_init(t);
+    }
+    if (env->wait_for_sipi) {
+        if (p & CPU_INTR_SIPI) {
+            cpu_intr_lower(&v->intr, CPU_INTR_SIPI);
+            do_sipi(t, v->intr.sipi_vector);
+        } else {
+            *exit = VCPU_EXIT_HALTED;
+            return true;
+        }
+    } else if (p & CPU_INTR_SIPI) {
+        cpu_intr_lower(&v->intr, CPU_INTR_SIPI); /* ignored when not waiting */
+    }
+    if (env->interrupt_shadow) {
+        env->interrupt_shadow = false;
+    } else if ((p & CPU_INTR_NMI) && !env->nmi_masked) {
+        cpu_intr_lower(&v->intr, CPU_INTR_NMI);
+        env->nmi_masked = true;
+        x86_do_interrupt(cpu, EXC_NMI, false, false, 0);
+    } else if ((p & CPU_INTR_EXT) && (env->rflags & X86_FLAG_IF) && v->intr.ack) {
+        g_mutex_lock(cpu->lock);
+        int vec = v->intr.ack(v->intr.ack_opaque);
+        g_mutex_unlock(cpu->lock);
+        if (vec >= 0) {
+            x86_do_interrupt(cpu, vec & 0xff, false, false, 0);
+        }
+    }
+    if (env->halted) {
+        *exit = VCPU_EXIT_HALTED;
+        return true;
+    }
+    return false;
+}
+
+static inline void run_tb(X86Cpu *cpu, const TB *tb)
+{
+    const X86DecodedInsn *d = tb->insn, *end = d + tb->n;
+    X86State *env = cpu->env;
+    cpu->stop_tb = false;
+    for (; d < end; d++) {
+        cpu->cur = d;
+        env->rip = d->next_ip;
+        d->exec(cpu, d);
+        if (unlikely(cpu->stop_tb)) {
+            break;
+        }
+    }
+    cpu->cur = NULL;
+}
+
+VCpuExit tcg_exec(TcgVCpu *t)
+{
+    X86Cpu *cpu = &t->cpu;
+    jmp_buf jb;
+    VCpuExit exit = VCPU_EXIT_KICKED;
+    cpu->jmp = &jb;
+    if (setjmp(jb)) {
+        /* an exception: restore RIP to the faulting instruction and deliver */
+        if (cpu->cur) {
+            cpu->env->rip = cpu->cur->ip;
+            cpu->cur = NULL;
+        }
+        t->cur_tb = NULL;
+        x86_deliver_exception(cpu);
+        if (cpu->triple_fault) {
+            cpu->triple_fault = false;
+            cpu->jmp = NULL;
+            return VCPU_EXIT_SHUTDOWN;
+        }
+    }
+    for (;;) {
+        apply_invalidations(t);
+        if (check_interrupts(t, &exit)) {
+            break;
+        }
+        const TB *tb = tb_find(&t->tbs, cpu, tcg_mark_code, t);
+        t->cur_tb = tb;
+        run_tb(cpu, tb);
+        t->cur_tb = NULL;
+        if (cpu->env->halted) {
+            continue;
+        }
+    }
+    cpu->jmp = NULL;
+    return exit;
+}

@@ -1,0 +1,57 @@
+/*
+ * Translation blocks: runs of pre-decoded guest instructions, cached per vCPU
+ * by physical address of the first byte, CS base, RIP and mode, and found
+ * again through a direct-mapped jump cache indexed by RIP.
+ */
+#ifndef KESTREL_ACCEL_TCG_TB_H
+#define KESTREL_ACCEL_TCG_TB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/x86/x86cpu.h"
+
+#define TB_MAX_INSNS 64
+#define TB_HASH_BITS 15
+#define TB_PAGE_HASH_BITS 13
+#define TB_JC_BITS 12
+
+typedef struct TB TB;
+struct TB {
+    uint64_t pc;       /* RIP of the first instruction */
+    uint64_t cs_base;
+    uint64_t phys;     /* physical address of the first byte */
+    uint64_t phys2;    /* second physical page when the block crosses one, or ~0 */
+    uint32_t flags;    /* mode key: code size, MMU index */
+    uint16_t n;        /* number of instructions */
+    bool valid;
+    TB *hash_next;
+    TB *page_next[2];  /* chains of the page hash, for phys and phys2 */
+    X86DecodedInsn insn[];
+};
+
+typedef struct TBCache {
+    uint8_t *arena;
+    size_t arena_size;
+    size_t arena_used;
+    TB *hash[1u << TB_HASH_BITS];
+    TB *pages[1u << TB_PAGE_HASH_BITS];
+    TB *jc[1u << TB_JC_BITS];
+    uint32_t jc_tlb_gen;
+    uint64_t flushes;
+    uint64_t translated;
+} TBCache;
+
+bool tb_cache_init(TBCache *c, size_t arena_size);
+void tb_cache_destroy(TBCache *c);
+void tb_cache_flush(TBCache *c);
+/* Drop the blocks that have bytes on a physical page; true if `cur` was
+ * among them. */
+bool tb_invalidate_page(TBCache *c, uint64_t page, const TB *cur);
+/* Find or translate the block at the CPU's current CS:RIP.  Raises the
+ * fetch fault (longjmp) when the first instruction cannot be fetched.
+ * *new_page is set when a physical page started holding code. */
+TB *tb_find(TBCache *c, X86Cpu *cpu, void (*mark_code)(void *opaque, uint64_t page),
+            void *opaque);
+
+#endif
