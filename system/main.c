@@ -405,7 +405,7 @@ static void do_reset(Kestrel *k)
 {
     vcpus_pause(k->vcpus);
     g_mutex_lock(&k->m.lock);
-    machine_reset_devices(&k->m);
+    pc_reset(&k->m);
     g_mutex_unlock(&k->m.lock);
     GError *err = NULL;
     if (!boot_cpus(k, &err)) {

@@ -189,6 +189,13 @@ static bool acpi_setup(Machine *m, PcBoard *b, GError **errp)
     return true;
 }
 
+/* No firmware programs the BARs in direct boot: do what it would do. */
+static bool assign_bars(Machine *m)
+{
+    return pci_assign_bars(m->pci, pci_mmio_base(m), PC_PCI_HOLE_END - 1,
+                           0xc000, 0xffff);
+}
+
 bool pc_devices_init(Machine *m, const PcIrqRouting *r,
                      CpuIntr *const *cpu_intr, GError **errp)
 {
@@ -237,12 +244,17 @@ bool pc_devices_init(Machine *m, const PcIrqRouting *r,
     if (!fw_cfg_setup(m, errp) || !acpi_setup(m, b, errp)) {
         return false;
     }
-    if (!pci_assign_bars(m->pci, pci_mmio_base(m), PC_PCI_HOLE_END - 1,
-                         0xc000, 0xffff)) {
+    if (!assign_bars(m)) {
         error_setg(errp, "the PCI devices' BARs do not fit in the PCI hole");
         return false;
     }
     return true;
+}
+
+void pc_reset(Machine *m)
+{
+    machine_reset_devices(m);
+    assign_bars(m);
 }
 
 bool pc_boot(Machine *m, X86State *bsp, GError **errp)

@@ -28,6 +28,8 @@ bool pc_memory_init(Machine *m, GError **errp);
 /* cpu_intr[i] is the interrupt link of vCPU i (m->nr_cpus of them). */
 bool pc_devices_init(Machine *m, const PcIrqRouting *r,
                      CpuIntr *const *cpu_intr, GError **errp);
+/* Reset every device and program the PCI BARs again (as firmware would). */
+void pc_reset(Machine *m);
 /* Load the -kernel image and fill the boot vCPU's state. */
 bool pc_boot(Machine *m, X86State *bsp, GError **errp);
 /* The state of application processors at power-on and reset. */
