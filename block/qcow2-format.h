@@ -1,0 +1,103 @@
+/*
+ * qcow2-format.h: the on-disk layout of qcow2 images, versions 2 and 3
+ * (qcow2 specification: "Header", "Header extensions", "Host cluster
+ * management", "Cluster mapping", "Snapshots").  Constants only.
+ */
+#ifndef KESTREL_BLOCK_QCOW2_FORMAT_H
+#define KESTREL_BLOCK_QCOW2_FORMAT_H
+
+#include <stdint.h>
+
+#define QCOW2_MAGIC 0x514649fbU             /* "QFI\xfb" */
+
+/* Header field offsets. */
+#define QCOW2_HDR_MAGIC 0
+#define QCOW2_HDR_VERSION 4
+#define QCOW2_HDR_BACKING_OFFSET 8
+#define QCOW2_HDR_BACKING_SIZE 16
+#define QCOW2_HDR_CLUSTER_BITS 20
+#define QCOW2_HDR_SIZE 24
+#define QCOW2_HDR_CRYPT_METHOD 32
+#define QCOW2_HDR_L1_SIZE 36
+#define QCOW2_HDR_L1_OFFSET 40
+#define QCOW2_HDR_REFTABLE_OFFSET 48
+#define QCOW2_HDR_REFTABLE_CLUSTERS 56
+#define QCOW2_HDR_NB_SNAPSHOTS 60
+#define QCOW2_HDR_SNAPSHOTS_OFFSET 64
+#define QCOW2_HDR_INCOMPAT 72
+#define QCOW2_HDR_COMPAT 80
+#define QCOW2_HDR_AUTOCLEAR 88
+#define QCOW2_HDR_REFCOUNT_ORDER 96
+#define QCOW2_HDR_HEADER_LENGTH 100
+#define QCOW2_HDR_COMPRESSION_TYPE 104
+
+#define QCOW2_V2_HEADER_LENGTH 72
+#define QCOW2_V3_MIN_HEADER_LENGTH 104
+#define QCOW2_V3_HEADER_LENGTH 112          /* with compression type, padded */
+
+#define QCOW2_MIN_CLUSTER_BITS 9
+#define QCOW2_MAX_CLUSTER_BITS 21
+
+#define QCOW2_INCOMPAT_DIRTY (UINT64_C(1) << 0)
+#define QCOW2_INCOMPAT_CORRUPT (UINT64_C(1) << 1)
+#define QCOW2_INCOMPAT_DATA_FILE (UINT64_C(1) << 2)
+#define QCOW2_INCOMPAT_COMPRESSION (UINT64_C(1) << 3)
+#define QCOW2_INCOMPAT_EXTL2 (UINT64_C(1) << 4)
+#define QCOW2_INCOMPAT_KNOWN (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT)
+
+#define QCOW2_COMPAT_LAZY_REFCOUNTS (UINT64_C(1) << 0)
+
+#define QCOW2_COMPRESSION_ZLIB 0
+
+/* Header extension types. */
+#define QCOW2_EXT_END 0x00000000U
+#define QCOW2_EXT_BACKING_FORMAT 0xe2792acaU
+#define QCOW2_EXT_FEATURE_TABLE 0x6803f857U
+#define QCOW2_EXT_BITMAPS 0x23852875U
+#define QCOW2_EXT_CRYPTO 0x0537be77U
+#define QCOW2_EXT_DATA_FILE 0x44415441U
+
+#define QCOW2_FEATURE_INCOMPAT 0
+#define QCOW2_FEATURE_COMPAT 1
+#define QCOW2_FEATURE_AUTOCLEAR 2
+#define QCOW2_FEATURE_ENTRY_SIZE 48
+#define QCOW2_FEATURE_NAME_LEN 46
+
+#define QCOW2_MAX_BACKING_NAME 1023
+
+/* L1 and L2 entries. */
+#define QCOW2_OFLAG_COPIED (UINT64_C(1) << 63)
+#define QCOW2_OFLAG_COMPRESSED (UINT64_C(1) << 62)
+#define QCOW2_OFLAG_ZERO (UINT64_C(1) << 0)
+#define QCOW2_L1E_OFFSET_MASK UINT64_C(0x00fffffffffffe00)
+#define QCOW2_L2E_OFFSET_MASK UINT64_C(0x00fffffffffffe00)
+#define QCOW2_L1E_RESERVED_MASK UINT64_C(0x7f000000000001ff)
+#define QCOW2_L2E_RESERVED_MASK UINT64_C(0x3f000000000001fe)
+#define QCOW2_REFT_OFFSET_MASK UINT64_C(0xfffffffffffffe00)
+
+/* Implementation limits, as large as any image QEMU writes. */
+#define QCOW2_MAX_L1_BYTES (32 * 1024 * 1024)
+#define QCOW2_MAX_REFTABLE_BYTES (8 * 1024 * 1024)
+#define QCOW2_MAX_SNAPSHOTS 65536
+#define QCOW2_MAX_SNAPSHOT_EXTRA 1024
+#define QCOW2_MAX_HOST_OFFSET (UINT64_C(1) << 56)
+
+/* Snapshot table entry, fixed part. */
+#define QCOW2_SN_L1_OFFSET 0
+#define QCOW2_SN_L1_SIZE 8
+#define QCOW2_SN_ID_SIZE 12
+#define QCOW2_SN_NAME_SIZE 14
+#define QCOW2_SN_DATE_SEC 16
+#define QCOW2_SN_DATE_NSEC 20
+#define QCOW2_SN_VM_CLOCK 24
+#define QCOW2_SN_VM_STATE_SIZE 32
+#define QCOW2_SN_EXTRA_SIZE 36
+#define QCOW2_SN_FIXED_SIZE 40
+/* Extra data fields. */
+#define QCOW2_SN_EXTRA_VM_STATE_LARGE 0
+#define QCOW2_SN_EXTRA_DISK_SIZE 8
+#define QCOW2_SN_EXTRA_ICOUNT 16
+#define QCOW2_SN_EXTRA_V3_MIN 16
+#define QCOW2_SN_EXTRA_FULL 24
+
+#endif
