@@ -598,13 +598,14 @@ int bdrv_block_status_above(BlockDriverState *bs, BlockDriverState *base,
     for (BlockDriverState *layer = bs; layer && layer != base;
          layer = layer->backing, d++) {
         if (offset >= layer->total_size) {
-            /* Past the end of a backing image: zeroes. */
+            /* Past the end of a backing image: zeroes, as if unallocated
+             * in the layer above. */
             *pnum = want;
-            *depth = d;
+            *depth = d > 0 ? d - 1 : 0;
             if (file_bs) {
-                *file_bs = layer;
+                *file_bs = NULL;
             }
-            return BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED;
+            return BDRV_BLOCK_ZERO;
         }
         uint64_t n = 0;
         uint64_t len = MIN(want, layer->total_size - offset);
@@ -622,8 +623,9 @@ int bdrv_block_status_above(BlockDriverState *bs, BlockDriverState *base,
             return r;
         }
     }
+    /* Nothing decides: zeroes, reported at the bottom layer searched. */
     *pnum = want;
-    *depth = d;
+    *depth = d > 0 ? d - 1 : 0;
     if (file_bs) {
         *file_bs = NULL;
     }

@@ -250,7 +250,8 @@ int bdrv_block_status(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
  * Status through the backing chain down to (not including) base.
  * *depth receives the index of the layer that decides the content
  * (0 = bs); when no layer does, the range reads as zeroes and *depth is
- * the number of layers searched.  *file_bs receives the deciding layer.
+ * the index of the bottom layer searched.  *file_bs receives the deciding
+ * layer, or NULL.
  */
 int bdrv_block_status_above(BlockDriverState *bs, BlockDriverState *base,
                             uint64_t offset, uint64_t bytes, uint64_t *pnum,

@@ -577,14 +577,11 @@ int qcow2_block_status(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     while (run < chunk) {
         uint64_t next = qcow2_l2_get(l2, idx + n);
         Qcow2ClusterKind nk = qcow2_l2_entry_kind(s, next);
-        bool zero = kind == QCOW2_CLUSTER_ZERO_PLAIN ||
-                    kind == QCOW2_CLUSTER_ZERO_ALLOC;
-        bool nzero = nk == QCOW2_CLUSTER_ZERO_PLAIN ||
-                     nk == QCOW2_CLUSTER_ZERO_ALLOC;
-        bool same = (zero && nzero) ||
-                    (nk == kind && kind != QCOW2_CLUSTER_NORMAL) ||
-                    (nk == kind && (next & QCOW2_L2E_OFFSET_MASK) ==
-                                       host0 + (n << s->cluster_bits));
+        bool mapped = kind == QCOW2_CLUSTER_NORMAL ||
+                      kind == QCOW2_CLUSTER_ZERO_ALLOC;
+        bool same = nk == kind &&
+                    (!mapped || (next & QCOW2_L2E_OFFSET_MASK) ==
+                                    host0 + (n << s->cluster_bits));
         if (!same) {
             break;
         }
@@ -597,13 +594,21 @@ int qcow2_block_status(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     case QCOW2_CLUSTER_UNALLOCATED:
         return 0;
     case QCOW2_CLUSTER_ZERO_PLAIN:
-    case QCOW2_CLUSTER_ZERO_ALLOC:
         return BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED;
+    case QCOW2_CLUSTER_ZERO_ALLOC:
+        *map = host0 + in_off;
+        return BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID;
     case QCOW2_CLUSTER_COMPRESSED:
         return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_COMPRESSED;
     case QCOW2_CLUSTER_NORMAL:
-    default:
+    default: {
+        /* Preallocated clusters may still be holes in the file. */
+        uint64_t same = run;
+        int data = host_file_data_status(&s->file, host0 + in_off, run, &same);
+        *pnum = MIN(run, same);
         *map = host0 + in_off;
-        return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID;
+        return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED |
+               BDRV_BLOCK_OFFSET_VALID | (data ? 0 : BDRV_BLOCK_ZERO);
+    }
     }
 }

@@ -39,7 +39,7 @@ static int copy_down(BlockDriverState *top, BlockDriverState *base_in_chain,
             break;
         }
         if (st & BDRV_BLOCK_ALLOCATED) {
-            if ((st & BDRV_BLOCK_ZERO) && !(st & BDRV_BLOCK_DATA)) {
+            if (st & BDRV_BLOCK_ZERO) {
                 r = bdrv_write_zeroes(base, off, n, false, errp);
             } else {
                 r = bdrv_pread(top, off, buf, n, errp);

@@ -14,7 +14,7 @@
 
 static bool is_zero_region(int st)
 {
-    return (st & BDRV_BLOCK_ZERO) && !(st & BDRV_BLOCK_DATA);
+    return st & BDRV_BLOCK_ZERO;
 }
 
 static uint64_t first_difference(const uint8_t *a, const uint8_t *b,

@@ -63,7 +63,7 @@ static int region_at(Convert *cv, uint64_t offset, uint64_t len,
     if (r < 0) {
         return r;
     }
-    return (r & BDRV_BLOCK_ZERO) && !(r & BDRV_BLOCK_DATA) ? REGION_ZERO
+    return (r & BDRV_BLOCK_ZERO) ? REGION_ZERO
                                                            : REGION_DATA;
 }
 

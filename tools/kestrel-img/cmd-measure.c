@@ -22,7 +22,7 @@ static int count_data(BlockDriverState *bs, uint64_t cluster, uint64_t *out,
         if (st < 0) {
             return st;
         }
-        if (st & BDRV_BLOCK_DATA) {
+        if ((st & BDRV_BLOCK_DATA) && !(st & BDRV_BLOCK_ZERO)) {
             uint64_t first = off / cluster, last = (off + n - 1) / cluster;
             if (first == last_counted) {
                 first++;
