@@ -45,8 +45,7 @@ static int normal_host_offset(Qcow2State *s, uint64_t entry, uint64_t *host,
         return qcow2_corrupt(s, errp, "data cluster offset 0x%" PRIx64
                              " is not aligned to a cluster", off);
     }
-    if (off + s->cluster_size > s->file_end + s->cluster_size ||
-        off < s->cluster_size) {
+    if (off >= s->file_end || off < s->cluster_size) {
         return qcow2_corrupt(s, errp, "data cluster offset 0x%" PRIx64
                              " is outside the image file", off);
     }
@@ -590,6 +589,13 @@ int qcow2_block_status(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     }
     qcow2_cache_put(s->l2_cache, l2);
     *pnum = run;
+    if (kind == QCOW2_CLUSTER_NORMAL || kind == QCOW2_CLUSTER_ZERO_ALLOC) {
+        uint64_t host;
+        r = normal_host_offset(s, entry, &host, errp);
+        if (r < 0) {
+            return r;
+        }
+    }
     switch (kind) {
     case QCOW2_CLUSTER_UNALLOCATED:
         return 0;

@@ -30,8 +30,9 @@ int qcow2_corrupt(Qcow2State *s, GError **errp, const char *fmt, ...)
 
 static int qcow2_probe(const uint8_t *buf, size_t len)
 {
-    if (len >= 8 && load_be32(buf) == QCOW2_MAGIC &&
-        (load_be32(buf + 4) == 2 || load_be32(buf + 4) == 3)) {
+    /* The magic alone decides: an unsupported version is reported as
+     * such rather than the file being taken for a raw image. */
+    if (len >= 4 && load_be32(buf) == QCOW2_MAGIC) {
         return 100;
     }
     return 0;
