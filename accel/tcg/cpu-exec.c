@@ -5,6 +5,8 @@
  * HLT; inside a block it calls each pre-decoded instruction's handler.
  * Exceptions longjmp back here and are delivered through the IDT.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "accel/tcg/tcg.h"
@@ -134,6 +136,11 @@ VCpuExit tcg_exec(TcgVCpu *t)
             cpu->cur = NULL;
         }
         t->cur_tb = NULL;
+        if (t->trace) {
+            fprintf(stderr, "tcg: exception %d error %#x at %04x:%016" PRIx64 "\n",
+                    cpu->exc_vector, cpu->exc_error, cpu->env->segs[R_CS].selector,
+                    cpu->env->rip);
+        }
         x86_deliver_exception(cpu);
         if (cpu->triple_fault) {
             cpu->triple_fault = false;
@@ -147,12 +154,13 @@ VCpuExit tcg_exec(TcgVCpu *t)
             break;
         }
         const TB *tb = tb_find(&t->tbs, cpu, tcg_mark_code, t);
+        if (t->trace) {
+            fprintf(stderr, "tcg: tb %04x:%016" PRIx64 " n=%u\n",
+                    cpu->env->segs[R_CS].selector, cpu->env->rip, tb->n);
+        }
         t->cur_tb = tb;
         run_tb(cpu, tb);
         t->cur_tb = NULL;
-        if (cpu->env->halted) {
-            continue;
-        }
     }
     cpu->jmp = NULL;
     return exit;

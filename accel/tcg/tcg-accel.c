@@ -51,6 +51,7 @@ static bool tcg_vcpu_init(Accel *a, VCpu *v, GError **errp)
     }
     t->vcpu = v;
     t->m = m;
+    t->trace = g_strcmp0(g_getenv("KESTREL_TCG_TRACE"), "1") == 0;
     g_mutex_init(&t->inval_lock);
     X86Cpu *cpu = &t->cpu;
     x86_cpu_init(cpu, &v->env);
@@ -113,7 +114,8 @@ static VCpuExit tcg_vcpu_run(VCpu *v)
 
 static void tcg_vcpu_kick(VCpu *v)
 {
-    cpu_intr_raise(&v->intr, CPU_INTR_EXIT);
+    /* not cpu_intr_raise(): the system's kick callback calls us */
+    __atomic_or_fetch(&v->intr.pending, CPU_INTR_EXIT, __ATOMIC_SEQ_CST);
 }
 
 static bool tcg_get_state(VCpu *v, GError **errp)

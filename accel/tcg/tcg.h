@@ -34,6 +34,9 @@ struct TcgVCpu {
     unsigned nr_inval;
     bool inval_overflow;
     uint32_t inval_pending; /* atomic: something is queued */
+    /* KESTREL_TCG_TRACE=1: print each block's CS:RIP and exceptions to
+     * stderr (a debugging aid; slow) */
+    bool trace;
 };
 
 VCpuExit tcg_exec(TcgVCpu *t);
