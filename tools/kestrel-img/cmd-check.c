@@ -51,44 +51,46 @@ static void print_human(const BlockCheckResult *r)
     }
 }
 
+/* Fields in the order qemu-img prints them. */
 static void print_json(const BlockCheckResult *r, const char *filename,
                        const char *format)
 {
     GString *o = g_string_new("{\n");
     g_string_append_printf(o, "    \"image-end-offset\": %" PRIu64 ",\n",
                            r->image_end_offset);
+    if (r->compressed_clusters) {
+        g_string_append_printf(o, "    \"compressed-clusters\": %" PRIu64
+                               ",\n", r->compressed_clusters);
+    }
     g_string_append_printf(o, "    \"total-clusters\": %" PRIu64 ",\n",
                            r->total_clusters);
-    g_string_append_printf(o, "    \"check-errors\": %" PRId64 ",\n",
-                           r->check_errors);
     if (r->corruptions) {
         g_string_append_printf(o, "    \"corruptions\": %" PRId64 ",\n",
                                r->corruptions);
-    }
-    if (r->leaks) {
-        g_string_append_printf(o, "    \"leaks\": %" PRId64 ",\n", r->leaks);
     }
     if (r->corruptions_fixed) {
         g_string_append_printf(o, "    \"corruptions-fixed\": %" PRId64 ",\n",
                                r->corruptions_fixed);
     }
+    g_string_append_printf(o, "    \"check-errors\": %" PRId64 ",\n",
+                           r->check_errors);
+    if (r->leaks) {
+        g_string_append_printf(o, "    \"leaks\": %" PRId64 ",\n", r->leaks);
+    }
     if (r->leaks_fixed) {
         g_string_append_printf(o, "    \"leaks-fixed\": %" PRId64 ",\n",
                                r->leaks_fixed);
-    }
-    if (r->fragmented_clusters) {
-        g_string_append_printf(o, "    \"fragmented-clusters\": %" PRIu64
-                               ",\n", r->fragmented_clusters);
-    }
-    if (r->compressed_clusters) {
-        g_string_append_printf(o, "    \"compressed-clusters\": %" PRIu64
-                               ",\n", r->compressed_clusters);
     }
     g_string_append_printf(o, "    \"allocated-clusters\": %" PRIu64 ",\n",
                            r->allocated_clusters);
     g_string_append(o, "    \"filename\": ");
     img_json_string(o, filename);
-    g_string_append_printf(o, ",\n    \"format\": \"%s\"\n}\n", format);
+    g_string_append_printf(o, ",\n    \"format\": \"%s\"", format);
+    if (r->fragmented_clusters) {
+        g_string_append_printf(o, ",\n    \"fragmented-clusters\": %" PRIu64,
+                               r->fragmented_clusters);
+    }
+    g_string_append(o, "\n}\n");
     fputs(o->str, stdout);
     g_string_free(o, TRUE);
 }

@@ -128,11 +128,18 @@ static int run(int argc, char **argv)
     if (!quiet) {
         GString *line = g_string_new(NULL);
         g_string_append_printf(line, "Formatting '%s', fmt=%s ", filename, fmt);
-        if (strcmp(fmt, "qcow2") == 0) {
-            g_string_append_printf(line, "cluster_size=%u extended_l2=%s "
-                                   "compression_type=zlib ",
+        static const char *const modes[] = { "off", "metadata", "falloc",
+                                             "full" };
+        bool qcow2 = strcmp(fmt, "qcow2") == 0;
+        if (qcow2) {
+            g_string_append_printf(line, "cluster_size=%u extended_l2=%s ",
                                    co.cluster_size ? co.cluster_size : 65536,
                                    co.extended_l2 ? "on" : "off");
+            if (co.preallocation != BDRV_PREALLOC_OFF) {
+                g_string_append_printf(line, "preallocation=%s ",
+                                       modes[co.preallocation]);
+            }
+            g_string_append(line, "compression_type=zlib ");
         }
         g_string_append_printf(line, "size=%" PRIu64, co.size);
         if (co.version == 2) {
@@ -144,13 +151,11 @@ static int run(int argc, char **argv)
         if (co.backing_format) {
             g_string_append_printf(line, " backing_fmt=%s", co.backing_format);
         }
-        static const char *const modes[] = { "off", "metadata", "falloc",
-                                             "full" };
-        if (co.preallocation != BDRV_PREALLOC_OFF) {
+        if (!qcow2 && co.preallocation != BDRV_PREALLOC_OFF) {
             g_string_append_printf(line, " preallocation=%s",
                                    modes[co.preallocation]);
         }
-        if (strcmp(fmt, "qcow2") == 0) {
+        if (qcow2) {
             g_string_append_printf(line, " lazy_refcounts=%s refcount_bits=%d",
                                    co.lazy_refcounts ? "on" : "off",
                                    co.refcount_bits ? co.refcount_bits : 16);
