@@ -127,7 +127,6 @@ static bool userspace_irqchip_init(Machine *m, PcBoard *b,
     if (!b->ioapic) {
         return false;
     }
-    ioapic_set_id(b->ioapic, (uint8_t)m->nr_cpus); /* as the MADT says */
     for (unsigned n = 0; n < MACHINE_NR_GSI; n++) {
         irq_connect(&m->gsi[n], gsi_to_userspace, b, (int)n);
     }
@@ -171,6 +170,8 @@ static bool acpi_setup(Machine *m, PcBoard *b, GError **errp)
     AcpiConfig cfg;
     acpi_config_default(&cfg, m->nr_cpus, (uint32_t)pci_mmio_base(m),
                         (uint32_t)(PC_PCI_HOLE_END - 1));
+    /* KVM's in-kernel IOAPIC has ID 0; the userspace one resets to 0. */
+    cfg.ioapic_id = 0;
     cfg.serial_mask = 0;
     for (unsigned i = 0; i < MACHINE_MAX_SERIAL; i++) {
         if (m->serial[i]) {
@@ -289,9 +290,8 @@ void pc_ap_state(Machine *m, X86State *ap)
 
 void pc_cpu_thread_start(Machine *m, CpuIntr *intr)
 {
-    if (board(m)->apic_bus) {
-        apic_set_current_cpu(intr);
-    }
+    /* The threads start before the LAPICs exist: always say who we are. */
+    apic_set_current_cpu(intr);
 }
 
 void pc_power_button(Machine *m)
