@@ -123,6 +123,22 @@ static inline void run_tb(X86Cpu *cpu, const TB *tb)
     cpu->cur = NULL;
 }
 
+/* Trace aid: the bytes at CS:RIP (through the page tables, if mapped). */
+static void trace_bytes(X86Cpu *cpu)
+{
+    uint64_t lin = cpu->env->segs[R_CS].base + cpu->env->rip;
+    uint64_t pa;
+    uint32_t err;
+    if (!x86_translate_nofault(cpu, lin, ACC_EXEC, cpu->mmu_idx, &pa, &err)) {
+        return;
+    }
+    fprintf(stderr, "tcg:   bytes");
+    for (unsigned i = 0; i < 16 && ((pa + i) & 0xfff) >= (pa & 0xfff); i++) {
+        fprintf(stderr, " %02x", (unsigned)x86_phys_read(cpu, pa + i, 1));
+    }
+    fprintf(stderr, "\n");
+}
+
 VCpuExit tcg_exec(TcgVCpu *t)
 {
     X86Cpu *cpu = &t->cpu;
@@ -140,6 +156,7 @@ VCpuExit tcg_exec(TcgVCpu *t)
             fprintf(stderr, "tcg: exception %d error %#x at %04x:%016" PRIx64 "\n",
                     cpu->exc_vector, cpu->exc_error, cpu->env->segs[R_CS].selector,
                     cpu->env->rip);
+            trace_bytes(cpu);
         }
         x86_deliver_exception(cpu);
         if (cpu->triple_fault) {

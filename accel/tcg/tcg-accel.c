@@ -137,6 +137,8 @@ static bool tcg_set_state(VCpu *v, GError **errp)
     cpu->tsc_offset = v->env.tsc - x86_rdtsc(cpu);
     x86_update_mode(cpu);
     x86_tlb_flush(cpu);
+    /* memory may have been loaded behind the CPU's back (loaders, reset) */
+    tb_cache_flush(&t->tbs);
     return true;
 }
 

@@ -122,6 +122,18 @@ void x86_h_cmpxchg(X86Cpu *cpu, const X86DecodedInsn *d)
     unsigned size = d->op2;
     uint64_t src = x86_get_reg(cpu, d->reg, size, x86_rex(d));
     uint64_t acc = x86_get_reg(cpu, R_EAX, size, false);
+    if (d->mod == 3) {
+        /* a register destination is written only on success (its upper
+         * half survives a failing 32-bit compare) */
+        uint64_t old = x86_get_reg(cpu, d->rm, size, x86_rex(d));
+        cmpxchg_fn(cpu, d, old, src, size);
+        if (old == acc) {
+            x86_set_reg(cpu, d->rm, size, x86_rex(d), src);
+        } else {
+            x86_set_reg(cpu, R_EAX, size, false, old);
+        }
+        return;
+    }
     uint64_t old = x86_rmw(cpu, d, size, cmpxchg_fn, src, true);
     if (old != acc) {
         x86_set_reg(cpu, R_EAX, size, false, old);
