@@ -469,23 +469,17 @@ uint8_t *address_space_ram_ptr(AddressSpace *as, uint64_t addr, uint64_t len)
     return fr->mr->host + (addr - fr->start + fr->offset);
 }
 
-bool dma_read(AddressSpace *as, uint64_t addr, void *buf, size_t len)
+/* True if [addr, addr+len) is RAM all the way (possibly over several
+ * adjacent RAM ranges), and writable by the guest if for_write. */
+static bool all_ram(AddressSpace *as, uint64_t addr, size_t len, bool for_write)
 {
-    if (len == 0) {
-        return true;
-    }
-    uint8_t *p = address_space_ram_ptr(as, addr, len);
-    if (p) {
-        memcpy(buf, p, len);
-        return true;
-    }
-    /* The range may span adjacent RAM ranges (e.g. across two regions). */
     const FlatView *v = address_space_view(as);
     uint64_t a = addr;
     size_t left = len;
     while (left) {
         const FlatRange *fr = flatview_lookup(v, a);
-        if (!fr || fr->mr->kind != MR_RAM) {
+        if (!fr || fr->mr->kind != MR_RAM ||
+            (for_write && fr->mr->readonly_for_guest)) {
             return false;
         }
         uint64_t avail = fr->end - a + 1;
@@ -494,6 +488,19 @@ bool dma_read(AddressSpace *as, uint64_t addr, void *buf, size_t len)
         if (left && a == 0) {
             return false;
         }
+    }
+    return true;
+}
+
+bool dma_read(AddressSpace *as, uint64_t addr, void *buf, size_t len)
+{
+    uint8_t *p = len ? address_space_ram_ptr(as, addr, len) : NULL;
+    if (p) {
+        memcpy(buf, p, len);
+        return true;
+    }
+    if (!all_ram(as, addr, len, false)) {
+        return false;
     }
     address_space_read(as, addr, buf, len);
     return true;
@@ -501,28 +508,13 @@ bool dma_read(AddressSpace *as, uint64_t addr, void *buf, size_t len)
 
 bool dma_write(AddressSpace *as, uint64_t addr, const void *buf, size_t len)
 {
-    if (len == 0) {
-        return true;
-    }
-    uint8_t *p = address_space_ram_ptr(as, addr, len);
-    if (p) {
+    uint8_t *p = len ? address_space_ram_ptr(as, addr, len) : NULL;
+    if (p && !flatview_lookup(address_space_view(as), addr)->mr->readonly_for_guest) {
         memcpy(p, buf, len);
         return true;
     }
-    const FlatView *v = address_space_view(as);
-    uint64_t a = addr;
-    size_t left = len;
-    while (left) {
-        const FlatRange *fr = flatview_lookup(v, a);
-        if (!fr || fr->mr->kind != MR_RAM || fr->mr->readonly_for_guest) {
-            return false;
-        }
-        uint64_t avail = fr->end - a + 1;
-        left -= avail < left ? avail : left;
-        a += avail;
-        if (left && a == 0) {
-            return false;
-        }
+    if (!all_ram(as, addr, len, true)) {
+        return false;
     }
     address_space_write(as, addr, buf, len);
     return true;
