@@ -166,16 +166,30 @@ VCpuExit tcg_exec(TcgVCpu *t)
         }
     }
     for (;;) {
-        apply_invalidations(t);
-        if (check_interrupts(t, &exit)) {
-            break;
+        if (unlikely(__atomic_load_n(&t->inval_pending, __ATOMIC_RELAXED) ||
+                     __atomic_load_n(&cpu->tlb_flush_pending, __ATOMIC_RELAXED))) {
+            apply_invalidations(t);
+        }
+        X86State *env = cpu->env;
+        if (unlikely(cpu_intr_pending(&t->vcpu->intr) || env->interrupt_shadow ||
+                     env->halted || env->wait_for_sipi)) {
+            if (check_interrupts(t, &exit)) {
+                break;
+            }
         }
         const TB *tb = tb_find(&t->tbs, cpu, tcg_mark_code, t);
         if (t->trace) {
             fprintf(stderr, "tcg: tb %04x:%016" PRIx64 " n=%u\n",
-                    cpu->env->segs[R_CS].selector, cpu->env->rip, tb->n);
+                    env->segs[R_CS].selector, env->rip, tb->n);
         }
         t->cur_tb = tb;
+        t->insns += tb->n;
+        if (unlikely((++t->blocks & 0x3fffff) == 0) && t->stats) {
+            fprintf(stderr, "tcg: %" PRIu64 " blocks %" PRIu64 " insns %" PRIu64
+                    " translated %" PRIu64 " flushes %.1f s\n", t->blocks, t->insns,
+                    t->tbs.translated, t->tbs.flushes,
+                    (g_get_monotonic_time() - t->start_us) / 1e6);
+        }
         run_tb(cpu, tb);
         t->cur_tb = NULL;
     }

@@ -52,6 +52,8 @@ static bool tcg_vcpu_init(Accel *a, VCpu *v, GError **errp)
     t->vcpu = v;
     t->m = m;
     t->trace = g_strcmp0(g_getenv("KESTREL_TCG_TRACE"), "1") == 0;
+    t->stats = g_strcmp0(g_getenv("KESTREL_TCG_STATS"), "1") == 0;
+    t->start_us = g_get_monotonic_time();
     g_mutex_init(&t->inval_lock);
     X86Cpu *cpu = &t->cpu;
     x86_cpu_init(cpu, &v->env);

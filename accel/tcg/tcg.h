@@ -37,6 +37,10 @@ struct TcgVCpu {
     /* KESTREL_TCG_TRACE=1: print each block's CS:RIP and exceptions to
      * stderr (a debugging aid; slow) */
     bool trace;
+    /* statistics: blocks and (approximate) instructions executed */
+    uint64_t blocks, insns;
+    bool stats;         /* KESTREL_TCG_STATS=1: print them periodically */
+    int64_t start_us;
 };
 
 VCpuExit tcg_exec(TcgVCpu *t);

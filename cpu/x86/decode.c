@@ -756,5 +756,6 @@ done:
             d->ends_block = 1;
         }
     }
+    x86_specialize(d);
     return true;
 }

@@ -106,6 +106,26 @@ uint32_t x86_arith_flags(const X86Cpu *cpu)
     return f;
 }
 
+bool x86_get_cf(const X86Cpu *cpu)
+{
+    unsigned kind = cpu->cc_op >> 2;
+    uint64_t mask = x86_size_mask(1u << (cpu->cc_op & 3));
+    uint64_t dst = cpu->cc_dst & mask, src = cpu->cc_src & mask;
+    switch (kind) {
+    case CC_EFLAGS: return cpu->cc_src & X86_FLAG_CF;
+    case CC_ADD: return dst < src;
+    case CC_ADC: return cpu->cc_src2 ? dst <= src : dst < src;
+    case CC_SUB: return ((dst + src) & mask) < src;
+    case CC_SBB: {
+        uint64_t s1 = (dst + src + cpu->cc_src2) & mask;
+        return cpu->cc_src2 ? s1 <= src : s1 < src;
+    }
+    case CC_INC: case CC_DEC: return cpu->cc_src2;
+    case CC_LOGIC: return false;
+    default: return x86_arith_flags(cpu) & X86_FLAG_CF;
+    }
+}
+
 uint64_t x86_get_rflags(const X86Cpu *cpu)
 {
     return (cpu->env->rflags & ~(uint64_t)X86_ARITH_FLAGS) | x86_arith_flags(cpu) |
@@ -143,7 +163,7 @@ bool x86_cond(const X86Cpu *cpu, unsigned cc)
         }
         return r ^ (cc & 1);
     }
-    if (kind == CC_LOGIC && ((cc >> 1) == 2 || (cc >> 1) == 4)) {
+    if (kind != CC_EFLAGS && ((cc >> 1) == 2 || (cc >> 1) == 4)) {
         unsigned bits = 8u << (cpu->cc_op & 3);
         uint64_t dst = cpu->cc_dst & x86_size_mask(bits / 8);
         r = (cc >> 1) == 2 ? dst == 0 : (dst >> (bits - 1)) & 1;

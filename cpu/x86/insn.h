@@ -20,6 +20,9 @@ static inline bool x86_rex(const X86DecodedInsn *d)
     return d->prefixes & X86_PFX_REX;
 }
 
+/* fastpath.c: replace a generic handler with a specialised one */
+void x86_specialize(X86DecodedInsn *d);
+
 /* alu.c: op = ALU operation (ADD OR ADC SBB AND SUB XOR CMP) */
 H(alu_rm_r); H(alu_r_rm); H(alu_rm_imm);
 H(test_rm_r); H(test_rm_imm);

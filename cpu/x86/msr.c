@@ -45,6 +45,7 @@ bool x86_msr_read(X86Cpu *cpu, uint32_t msr, uint64_t *val)
     }
     switch (msr) {
     case 0x10: *val = x86_rdtsc(cpu); return true;
+    case 0x17: *val = 0; return true;                 /* platform ID */
     case 0x8b: *val = 0; return true;                 /* microcode revision */
     case 0xfe: *val = 0x500 | X86_MAX_MTRR_VAR; return true; /* MTRRcap: FIX, WC */
     case 0x174: *val = env->sysenter_cs; return true;

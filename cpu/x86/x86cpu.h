@@ -170,9 +170,10 @@ static inline void x86_set_cc(X86Cpu *cpu, uint32_t op, uint64_t dst,
     cpu->cc_src = src;
     cpu->cc_src2 = src2;
 }
+bool x86_get_cf(const X86Cpu *cpu);
 static inline bool x86_cf(const X86Cpu *cpu)
 {
-    return x86_arith_flags(cpu) & X86_FLAG_CF;
+    return x86_get_cf(cpu);
 }
 
 /* --- memory (mmu.c, inline fast paths in mem.h) --- */
