@@ -177,7 +177,10 @@ VCpuExit tcg_exec(TcgVCpu *t)
                 break;
             }
         }
-        const TB *tb = tb_find(&t->tbs, cpu, tcg_mark_code, t);
+        const TB *tb = tb_lookup_fast(&t->tbs, cpu);
+        if (unlikely(!tb)) {
+            tb = tb_find(&t->tbs, cpu, tcg_mark_code, t);
+        }
         if (t->trace) {
             fprintf(stderr, "tcg: tb %04x:%016" PRIx64 " n=%u\n",
                     env->segs[R_CS].selector, env->rip, tb->n);

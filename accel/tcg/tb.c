@@ -46,10 +46,6 @@ static inline unsigned hash_page(uint64_t page)
     return (unsigned)(((page >> 12) * 0x9e3779b97f4a7c15ull) >> (64 - TB_PAGE_HASH_BITS));
 }
 
-static inline unsigned hash_jc(uint64_t pc)
-{
-    return (unsigned)((pc ^ (pc >> TB_JC_BITS)) & ((1u << TB_JC_BITS) - 1));
-}
 
 static void unlink_hash(TBCache *c, TB *tb)
 {
@@ -171,7 +167,7 @@ TB *tb_find(TBCache *c, X86Cpu *cpu, void (*mark_code)(void *opaque, uint64_t pa
         memset(c->jc, 0, sizeof(c->jc));
         c->jc_tlb_gen = cpu->tlb_gen;
     }
-    unsigned j = hash_jc(pc);
+    unsigned j = tb_hash_jc(pc);
     TB *tb = c->jc[j];
     if (tb && tb->valid && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags) {
         return tb;

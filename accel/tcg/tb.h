@@ -42,6 +42,24 @@ typedef struct TBCache {
     uint64_t translated;
 } TBCache;
 
+static inline unsigned tb_hash_jc(uint64_t pc)
+{
+    return (unsigned)((pc ^ (pc >> TB_JC_BITS)) & ((1u << TB_JC_BITS) - 1));
+}
+
+/* The jump-cache hit path of tb_find(), inline for the execution loop. */
+static inline TB *tb_lookup_fast(TBCache *c, const X86Cpu *cpu)
+{
+    const X86State *env = cpu->env;
+    TB *tb = c->jc[tb_hash_jc(env->rip)];
+    if (tb && c->jc_tlb_gen == cpu->tlb_gen && tb->valid && tb->pc == env->rip &&
+        tb->cs_base == env->segs[R_CS].base &&
+        tb->flags == (cpu->code_size | ((uint32_t)cpu->mmu_idx << 4))) {
+        return tb;
+    }
+    return NULL;
+}
+
 bool tb_cache_init(TBCache *c, size_t arena_size);
 void tb_cache_destroy(TBCache *c);
 void tb_cache_flush(TBCache *c);

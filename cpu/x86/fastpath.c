@@ -123,6 +123,38 @@ static void jcc_fast(X86Cpu *cpu, const X86DecodedInsn *d)
     }
 }
 
+/* SHL/SHR/SAR of a register by an immediate count (non-zero after masking
+ * is checked at decode time). */
+#define GEN_SHIFT(bits, T, SL, CNTMASK)                                            \
+    static void shl##bits(X86Cpu *cpu, const X86DecodedInsn *d)                    \
+    {                                                                              \
+        uint64_t *R = cpu->env->regs;                                              \
+        unsigned c = (unsigned)d->imm;                                             \
+        uint64_t a = (T)R[d->rm], r = (T)(a << c);                                 \
+        x86_set_cc(cpu, CC_OP(CC_SHL, SL), r, (T)(a << (c - 1)), 0);               \
+        R[d->rm] = r;                                                              \
+    }                                                                              \
+    static void shr##bits(X86Cpu *cpu, const X86DecodedInsn *d)                    \
+    {                                                                              \
+        uint64_t *R = cpu->env->regs;                                              \
+        unsigned c = (unsigned)d->imm;                                             \
+        uint64_t a = (T)R[d->rm], r = a >> c;                                      \
+        x86_set_cc(cpu, CC_OP(CC_SHR, SL), r, a >> (c - 1), a);                    \
+        R[d->rm] = r;                                                              \
+    }                                                                              \
+    static void sar##bits(X86Cpu *cpu, const X86DecodedInsn *d)                    \
+    {                                                                              \
+        uint64_t *R = cpu->env->regs;                                              \
+        unsigned c = (unsigned)d->imm;                                             \
+        int64_t a = (int64_t)x86_sext(R[d->rm], bits / 8);                         \
+        uint64_t r = (T)(a >> c);                                                  \
+        x86_set_cc(cpu, CC_OP(CC_SAR, SL), r, (uint64_t)(a >> (c - 1)), 0);        \
+        R[d->rm] = r;                                                              \
+    }
+
+GEN_SHIFT(32, uint32_t, 2, 31)
+GEN_SHIFT(64, uint64_t, 3, 63)
+
 void x86_specialize(X86DecodedInsn *d)
 {
     unsigned size = d->op2;
@@ -152,6 +184,17 @@ void x86_specialize(X86DecodedInsn *d)
         d->exec = mov_ri;
     } else if (d->exec == x86_h_lea && !reg && d->addrsize == 8) {
         d->exec = size == 8 ? lea64 : lea32;
+    } else if (d->exec == x86_h_shift_rm && reg && d->aux == 2 &&
+               (d->op == 4 || d->op == 5 || d->op == 6 || d->op == 7) &&
+               (d->imm & (size == 8 ? 63 : 31)) != 0) {
+        d->imm &= size == 8 ? 63 : 31;
+        if (d->op == 5) {
+            d->exec = size == 8 ? shr64 : shr32;
+        } else if (d->op == 7) {
+            d->exec = size == 8 ? sar64 : sar32;
+        } else {
+            d->exec = size == 8 ? shl64 : shl32;
+        }
     } else if (d->exec == x86_h_jcc) {
         d->exec = jcc_fast;
     }
