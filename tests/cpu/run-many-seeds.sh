@@ -1,0 +1,8 @@
+#!/bin/sh
+# Deeper differential run: thousands of seeds against the host CPU under KVM.
+# usage: tests/cpu/run-many-seeds.sh BUILD_DIR [seeds [insns-per-seed]]
+set -e
+build=${1:?usage: $0 BUILD_DIR [seeds [insns]]}
+seeds=${2:-20000}
+insns=${3:-32}
+exec "$build/tests/cpu/difftest" 1000000 "$seeds" "$insns"
