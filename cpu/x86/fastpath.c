@@ -155,6 +155,58 @@ static void jcc_fast(X86Cpu *cpu, const X86DecodedInsn *d)
 GEN_SHIFT(32, uint32_t, 2, 31)
 GEN_SHIFT(64, uint64_t, 3, 63)
 
+static void test_rr64(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    uint64_t r = cpu->env->regs[d->rm] & cpu->env->regs[d->reg];
+    x86_set_cc(cpu, CC_OP(CC_LOGIC, 3), r, 0, 0);
+}
+
+static void test_rr32(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    uint64_t r = (uint32_t)(cpu->env->regs[d->rm] & cpu->env->regs[d->reg]);
+    x86_set_cc(cpu, CC_OP(CC_LOGIC, 2), r, 0, 0);
+}
+
+static void incdec64(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    uint64_t *R = cpu->env->regs;
+    uint64_t cf = x86_cf(cpu);
+    uint64_t r = d->op ? R[d->rm] - 1 : R[d->rm] + 1;
+    x86_set_cc(cpu, CC_OP(d->op ? CC_DEC : CC_INC, 3), r, 1, cf);
+    R[d->rm] = r;
+}
+
+static void incdec32(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    uint64_t *R = cpu->env->regs;
+    uint64_t cf = x86_cf(cpu);
+    uint64_t r = (uint32_t)(d->op ? R[d->rm] - 1 : R[d->rm] + 1);
+    x86_set_cc(cpu, CC_OP(d->op ? CC_DEC : CC_INC, 2), r, 1, cf);
+    R[d->rm] = r;
+}
+
+/* 64-bit mode stack operations (flat SS, 8-byte slots) */
+static void push64(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    uint64_t *R = cpu->env->regs;
+    uint64_t sp = R[R_ESP] - 8;
+    x86_st(cpu, R_SS, sp, R[d->rm], 8);
+    R[R_ESP] = sp;
+}
+
+static void pop64(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    uint64_t *R = cpu->env->regs;
+    uint64_t v = x86_ld(cpu, R_SS, R[R_ESP], 8);
+    R[R_ESP] += 8;
+    R[d->rm] = v;
+}
+
+static void movzx_load(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    cpu->env->regs[d->reg] = x86_ld(cpu, d->seg, x86_insn_ea(cpu, d), d->aux);
+}
+
 void x86_specialize(X86DecodedInsn *d)
 {
     unsigned size = d->op2;
@@ -195,6 +247,16 @@ void x86_specialize(X86DecodedInsn *d)
         } else {
             d->exec = size == 8 ? shl64 : shl32;
         }
+    } else if (d->exec == x86_h_test_rm_r && reg) {
+        d->exec = size == 8 ? test_rr64 : test_rr32;
+    } else if (d->exec == x86_h_incdec_rm && reg) {
+        d->exec = size == 8 ? incdec64 : incdec32;
+    } else if (d->exec == x86_h_push_r && d->code64 && size == 8) {
+        d->exec = push64;
+    } else if (d->exec == x86_h_pop_r && d->code64 && size == 8) {
+        d->exec = pop64;
+    } else if (d->exec == x86_h_movzx && !reg) {
+        d->exec = movzx_load;
     } else if (d->exec == x86_h_jcc) {
         d->exec = jcc_fast;
     }
