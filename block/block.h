@@ -275,6 +275,13 @@ void block_compressor_free(BlockCompressor *c);
 /* Returns the compressed length, or 0 if it does not fit in dst_cap. */
 size_t block_compressor_deflate(BlockCompressor *c, const void *src,
                                 size_t len, void *dst, size_t dst_cap);
+/*
+ * A cheap test that skips deflating data which would not shrink: true
+ * when the byte histogram is nearly uniform and a fast deflate of a
+ * sample gains almost nothing (random or already compressed data).
+ */
+bool block_compressor_hopeless(BlockCompressor *c, const void *src,
+                               size_t len);
 
 /* The size qemu-img measure would report for a new image. */
 typedef struct BlockMeasureInfo {

@@ -610,7 +610,9 @@ int qcow2_block_status(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     default: {
         /* Preallocated clusters may still be holes in the file. */
         uint64_t same = run;
-        int data = host_file_data_status(&s->file, host0 + in_off, run, &same);
+        int data = s->sparse_file
+                   ? host_file_data_status(&s->file, host0 + in_off, run, &same)
+                   : 1;
         *pnum = MIN(run, same);
         *map = host0 + in_off;
         return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED |

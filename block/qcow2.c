@@ -203,6 +203,11 @@ static int qcow2_open(BlockDriverState *bs, const BlockOpenOptions *opts,
     }
     setup_geometry(s);
     bs->total_size = s->h.size;
+    /* Only a file with holes can hold preallocated clusters that read as
+     * zeroes; asking the host about holes costs a scan, so ask only then. */
+    int64_t on_disk = host_file_allocated_bytes(&s->file);
+    s->sparse_file = on_disk >= 0 &&
+                     (uint64_t)on_disk + 16 * s->cluster_size < s->file_end;
     s->lazy_refcounts = s->writable &&
                         (s->h.compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS);
     s->dirty_on_disk = s->h.incompatible_features & QCOW2_INCOMPAT_DIRTY;

@@ -126,6 +126,8 @@ typedef struct Qcow2State {
     z_stream inflater;
     bool inflater_ready;
 
+    bool sparse_file;              /* file has holes: data clusters may be
+                                      preallocated and read as zeroes */
     bool lazy_refcounts;           /* refcounts may lag; dirty bit guards */
     bool dirty_on_disk;
     GHashTable *metadata_clusters; /* overlap guard, built on first write */

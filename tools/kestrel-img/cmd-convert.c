@@ -7,6 +7,7 @@
  */
 #include "tools/kestrel-img/img.h"
 #include "tools/kestrel-img/convert-compress.h"
+#include "tools/kestrel-img/convert-pipe.h"
 #include "tools/kestrel-img/img-zero.h"
 
 #include <errno.h>
@@ -16,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CHUNK_BYTES (4u << 20)
+#define CHUNK_BYTES (2u << 20)
 
 typedef struct Source {
     BlockDriverState *bs;
@@ -100,12 +101,22 @@ static int write_zeroes(Convert *cv, uint64_t offset, uint64_t len,
     return bdrv_write_zeroes(cv->dst, offset, len, true, errp);
 }
 
-/* Writes buf, leaving out granules that are zero. */
-static int write_sparse(Convert *cv, uint64_t offset, const uint8_t *buf,
-                        uint64_t len, GError **errp)
+static void queue_write(PipeSlot *slot, uint64_t offset, uint64_t len,
+                        size_t buf_offset, bool zero)
 {
+    PipeWrite w = { .offset = offset, .length = len,
+                    .buf_offset = buf_offset, .zero = zero };
+    g_array_append_val(slot->writes, w);
+}
+
+/* Queues the writes for data read into the slot, leaving out zero runs. */
+static void queue_sparse(Convert *cv, PipeSlot *slot, uint64_t offset,
+                         uint64_t len)
+{
+    const uint8_t *buf = slot->buf;
     if (!cv->granule) {
-        return bdrv_pwrite(cv->dst, offset, buf, len, errp);
+        queue_write(slot, offset, len, 0, false);
+        return;
     }
     uint64_t pos = 0;
     while (pos < len) {
@@ -120,15 +131,11 @@ static int write_sparse(Convert *cv, uint64_t offset, const uint8_t *buf,
             }
             run_end = next;
         }
-        int r = zero ? write_zeroes(cv, offset + pos, run_end - pos, errp)
-                     : bdrv_pwrite(cv->dst, offset + pos, buf + pos,
-                                   run_end - pos, errp);
-        if (r < 0) {
-            return r;
+        if (!zero || !cv->zero_init) {
+            queue_write(slot, offset + pos, run_end - pos, pos, zero);
         }
         pos = run_end;
     }
-    return 0;
 }
 
 static void *aligned(size_t len)
@@ -137,12 +144,13 @@ static void *aligned(size_t len)
     return posix_memalign(&p, 4096, len) == 0 ? p : NULL;
 }
 
+/* Reads on this thread, writes on the pipe's thread. */
 static int copy_plain(Convert *cv, GError **errp)
 {
-    uint8_t *buf = aligned(CHUNK_BYTES);
+    ConvertPipe *pipe = convert_pipe_new(cv->dst, 4, CHUNK_BYTES);
     uint64_t off = 0;
     int r = 0;
-    while (off < cv->total && r >= 0) {
+    while (off < cv->total && r >= 0 && !convert_pipe_failed(pipe)) {
         uint64_t want = MIN(CHUNK_BYTES, cv->total - off);
         uint64_t n = 0;
         int kind = region_at(cv, off, want, &n, errp);
@@ -150,18 +158,28 @@ static int copy_plain(Convert *cv, GError **errp)
             r = kind;
             break;
         }
+        PipeSlot *slot = convert_pipe_slot(pipe);
         if (kind == REGION_ZERO && cv->granule) {
-            r = write_zeroes(cv, off, n, errp);
+            if (!cv->zero_init) {
+                queue_write(slot, off, n, 0, true);
+            }
         } else if (kind == REGION_DATA || kind == REGION_ZERO) {
-            r = read_output(cv, off, buf, n, errp);
+            r = read_output(cv, off, slot->buf, n, errp);
             if (r == 0) {
-                r = write_sparse(cv, off, buf, n, errp);
+                queue_sparse(cv, slot, off, n);
             }
         }
+        convert_pipe_submit(pipe, slot);
         off += n;
         img_progress_update(&cv->progress, (double)off, (double)cv->total);
     }
-    free(buf);
+    GError *werr = NULL;
+    int w = convert_pipe_finish(pipe, &werr);
+    if (w < 0 && r >= 0) {
+        g_propagate_error(errp, werr);
+        return w;
+    }
+    g_clear_error(&werr);
     return r;
 }
 

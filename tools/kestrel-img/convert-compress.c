@@ -34,6 +34,10 @@ static void work(CompressCrew *crew, CompressBatch *b, BlockCompressor *zc)
             b->len[i] = 0;
             continue;
         }
+        if (block_compressor_hopeless(zc, src, b->cluster_size)) {
+            b->len[i] = SIZE_MAX;
+            continue;
+        }
         size_t n = block_compressor_deflate(zc, src, b->cluster_size,
                                             b->out[i], b->cluster_size - 1);
         b->len[i] = n ? n : SIZE_MAX;
