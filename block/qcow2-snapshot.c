@@ -614,7 +614,11 @@ int qcow2_snapshot_list(BlockDriverState *bs, BlockSnapshotInfo **list,
                         GError **errp)
 {
     Qcow2State *s = bs->opaque;
-    BlockSnapshotInfo *out = g_new0(BlockSnapshotInfo, MAX(s->nb_snapshots, 1));
+    if (s->nb_snapshots == 0) {
+        *list = NULL;
+        return 0;
+    }
+    BlockSnapshotInfo *out = g_new0(BlockSnapshotInfo, s->nb_snapshots);
     for (int i = 0; i < s->nb_snapshots; i++) {
         Qcow2Snapshot *sn = &s->snapshots[i];
         out[i] = (BlockSnapshotInfo){
