@@ -10,7 +10,8 @@
  * GPRs, RIP, RFLAGS (flags the SDM leaves undefined are masked, tracked per
  * instruction) and the data page.  Exit 77 when /dev/kvm is unusable.
  *
- * usage: difftest [first-seed [count [insns-per-seed]]]
+ * usage: difftest [first-seed [count [insns-per-seed [64|32]]]]
+ * (32: the same in 32-bit compatibility-mode code)
  */
 #include <glib.h>
 #include <inttypes.h>
@@ -32,6 +33,7 @@ typedef struct Gen {
     uint64_t rng;
     uint8_t *p;
     uint32_t unknown; /* flags currently undefined */
+    bool m32;         /* 32-bit code (compatibility mode): no REX, no 64-bit ops */
 } Gen;
 
 static uint64_t rnd(Gen *g)
@@ -66,7 +68,15 @@ static void emit_n(Gen *g, uint64_t v, unsigned n)
 static unsigned pick_reg(Gen *g)
 {
     static const uint8_t regs[] = { 0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
-    return regs[rn(g, sizeof(regs))];
+    return regs[rn(g, g->m32 ? 6 : sizeof(regs))];
+}
+
+/* a REX prefix byte, or nothing in 32-bit code (callers keep to regs 0-7) */
+static void emit_rex(Gen *g, uint8_t rex)
+{
+    if (!g->m32) {
+        *g->p++ = rex;
+    }
 }
 
 typedef struct Op {
@@ -85,7 +95,7 @@ static void pick_operands(Gen *g, Op *o, unsigned size, bool reg_is_digit)
     o->size = size;
     o->mem = rn(g, 3) == 0;
     o->disp = (uint8_t)(rn(g, 0x70) & ~(size - 1));
-    if (size == 1 && rn(g, 2)) {
+    if (size == 1 && (g->m32 || rn(g, 2))) {
         /* no REX: AL CL DL AH CH DH (never BH/BL: RBX is the base) */
         static const uint8_t r8[] = { 0, 1, 2, 4, 5, 6 };
         o->rex_forced = false;
@@ -125,7 +135,7 @@ static void emit_rm(Gen *g, const Op *o, const uint8_t *opc, unsigned nopc, unsi
         emit(g, 0xf3);
         i = 1;
     }
-    if (rex != 0x40 || o->rex_forced) {
+    if ((rex != 0x40 || o->rex_forced) && !g->m32) {
         emit(g, rex);
     }
     for (; i < nopc; i++) {
@@ -142,13 +152,13 @@ static void emit_rm(Gen *g, const Op *o, const uint8_t *opc, unsigned nopc, unsi
 static unsigned size_pick(Gen *g)
 {
     static const uint8_t s[] = { 1, 2, 4, 8 };
-    return s[rn(g, 4)];
+    return s[rn(g, g->m32 ? 3 : 4)];
 }
 
 static unsigned size_pick_w(Gen *g)
 {
     static const uint8_t s[] = { 2, 4, 8 };
-    return s[rn(g, 3)];
+    return s[rn(g, g->m32 ? 2 : 3)];
 }
 
 static uint32_t cond_reads(unsigned cc)
@@ -252,7 +262,7 @@ static bool gen_one(Gen *g)
             }
         } else if (sgn) {
             if (size == 2) emit(g, 0x66);
-            if (size == 8) emit(g, 0x48);
+            if (size == 8) emit_rex(g, 0x48);
             emit(g, 0x99);                                           /* cwd/cdq/cqo */
         } else {
             emit(g, 0x31); emit(g, 0xd2);                            /* xor edx, edx */
@@ -384,7 +394,7 @@ static bool gen_one(Gen *g)
     case 13: { /* MOVZX MOVSX MOVSXD */
         size = size_pick_w(g);
         pick_operands(g, &o, size, false);
-        unsigned f = rn(g, 5);
+        unsigned f = rn(g, g->m32 ? 4 : 5); /* 63 is ARPL in 32-bit code */
         if (f == 4) {
             o.size = 8;
             opc[0] = 0x63;
@@ -395,6 +405,9 @@ static bool gen_one(Gen *g)
             if (!(f & 1) && o.mem == false) {
                 /* byte source register: keep away from BH/BL */
                 o.rex_forced = true;
+                if (g->m32 && (o.rm == 3 || o.rm == 7)) {
+                    o.rm = 1;
+                }
             }
             emit_rm(g, &o, opc, 2, o.reg);
         }
@@ -451,7 +464,7 @@ static bool gen_one(Gen *g)
     }
     case 17: { /* MOV r, imm (B8+r incl. imm64) */
         unsigned r = pick_reg(g);
-        if (rn(g, 2)) {
+        if (rn(g, 2) && !g->m32) {
             emit(g, (uint8_t)(0x48 | (r >= 8 ? 1 : 0)));
             emit(g, (uint8_t)(0xb8 + (r & 7)));
             emit_n(g, rnd(g), 8);
@@ -468,8 +481,8 @@ static bool gen_one(Gen *g)
         size = size_pick_w(g);
         unsigned dst = pick_reg(g), base = pick_reg(g), index = pick_reg(g);
         if (size == 2) emit(g, 0x66);
-        emit(g, (uint8_t)(0x40 | (size == 8 ? 8 : 0) | (dst >= 8 ? 4 : 0) |
-                          (index >= 8 ? 2 : 0) | (base >= 8 ? 1 : 0)));
+        emit_rex(g, (uint8_t)(0x40 | (size == 8 ? 8 : 0) | (dst >= 8 ? 4 : 0) |
+                              (index >= 8 ? 2 : 0) | (base >= 8 ? 1 : 0)));
         emit(g, 0x8d);
         emit(g, (uint8_t)(0x80 | ((dst & 7) << 3) | 4));
         if ((index & 7) == 4) {
@@ -484,15 +497,15 @@ static bool gen_one(Gen *g)
         unsigned f = rn(g, 3);
         if (f == 2) {
             unsigned r = pick_reg(g);
-            emit(g, (uint8_t)(0x48 | (r >= 8 ? 1 : 0)));
-            if (rn(g, 2)) {
+            emit_rex(g, (uint8_t)(0x48 | (r >= 8 ? 1 : 0)));
+            if (rn(g, 2) && !g->m32) {
                 g->p[-1] &= (uint8_t)~8;
             }
             emit(g, 0x0f);
             emit(g, (uint8_t)(0xc8 + (r & 7)));
         } else {
             if (size == 2) emit(g, 0x66);
-            if (size == 8) emit(g, 0x48);
+            if (size == 8) emit_rex(g, 0x48);
             emit(g, f ? 0x99 : 0x98);
         }
         break;
@@ -522,7 +535,7 @@ static bool gen_one(Gen *g)
             if (r2 >= 8) emit(g, 0x41);
             emit(g, (uint8_t)(0x58 + (r2 & 7)));
             /* the popped flags may hold undefined bits: mask them off */
-            if (r2 >= 8) emit(g, 0x49); else emit(g, 0x48);
+            if (r2 >= 8) emit(g, 0x49); else emit_rex(g, 0x48);
             emit(g, 0x81);
             emit(g, (uint8_t)(0xe0 | (r2 & 7)));
             emit_n(g, ~g->unknown & 0xdd7, 4); /* not IF/IOPL: harness state */
@@ -564,7 +577,7 @@ static bool gen_one(Gen *g)
         unsigned cc = rn(g, 16);
         emit(g, (uint8_t)(0x70 + cc));
         emit(g, 3);
-        emit(g, 0x48); emit(g, 0xff); emit(g, 0xc0); /* inc rax (skipped if taken) */
+        emit_rex(g, 0x48); emit(g, 0xff); emit(g, 0xc0); /* inc rax (skipped if taken) */
         defs = ALL;
         break;
     }
@@ -573,14 +586,14 @@ static bool gen_one(Gen *g)
         size = size_pick(g);
         unsigned f = rn(g, 3);
         /* lea rsi,[rbx+0x80]; lea rdi,[rbx+0x100]; mov ecx, n */
-        emit(g, 0x48); emit(g, 0x8d); emit(g, 0xb3); emit_n(g, 0x80, 4);
-        emit(g, 0x48); emit(g, 0x8d); emit(g, 0xbb); emit_n(g, 0x100 + rn(g, 8), 4);
+        emit_rex(g, 0x48); emit(g, 0x8d); emit(g, 0xb3); emit_n(g, 0x80, 4);
+        emit_rex(g, 0x48); emit(g, 0x8d); emit(g, 0xbb); emit_n(g, 0x100 + rn(g, 8), 4);
         emit(g, 0xb9); emit_n(g, rn(g, 24), 4);
         if (rn(g, 2)) {
             emit(g, 0xf3);
         }
         if (size == 2) emit(g, 0x66);
-        if (size == 8) emit(g, 0x48);
+        if (size == 8) emit_rex(g, 0x48);
         emit(g, (uint8_t)(sop[f] + (size == 1 ? 0 : 1)));
         break;
     }
@@ -610,6 +623,8 @@ static void build_page_tables(uint8_t *ram)
 
 static void initial_state(X86State *s, Gen *g)
 {
+    const uint32_t code32 = X86_DESC_P | X86_DESC_S | X86_DESC_B | X86_DESC_G |
+                            (3u << X86_DESC_DPL_SHIFT) | (11u << X86_DESC_TYPE_SHIFT);
     memset(s, 0, sizeof(*s));
     const uint32_t code = X86_DESC_P | X86_DESC_S | X86_DESC_L | X86_DESC_G |
                           (3u << X86_DESC_DPL_SHIFT) | (11u << X86_DESC_TYPE_SHIFT);
@@ -620,6 +635,9 @@ static void initial_state(X86State *s, Gen *g)
         if (i != R_CS) {
             s->segs[i] = (SegmentCache){ 0x2b, 0, 0xffffffff, data };
         }
+    }
+    if (g->m32) {
+        s->segs[R_CS] = (SegmentCache){ 0x23, 0, 0xffffffff, code32 };
     }
     s->tr = (SegmentCache){ 0x40, 0, 0x67, X86_DESC_P | (11u << X86_DESC_TYPE_SHIFT) };
     s->ldt = (SegmentCache){ 0, 0, 0, 0 };
@@ -716,6 +734,7 @@ static const char *const regnames[16] = {
 
 int main(int argc, char **argv)
 {
+    bool m32 = argc > 4 && strcmp(argv[4], "32") == 0;
     uint64_t first = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
     uint64_t count = argc > 2 ? strtoull(argv[2], NULL, 0) : 300;
     unsigned ninsn = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 0) : 24;
@@ -733,7 +752,7 @@ int main(int argc, char **argv)
     }
     unsigned failed = 0, passed = 0;
     for (uint64_t seed = first; seed < first + count; seed++) {
-        Gen g = { .rng = seed * 0x9e3779b97f4a7c15ull + 1 };
+        Gen g = { .rng = seed * 0x9e3779b97f4a7c15ull + 1, .m32 = m32 };
         memset(kram, 0, RAM_SIZE);
         build_page_tables(kram);
         for (unsigned i = 0; i < 0x1000; i++) {
@@ -766,7 +785,12 @@ int main(int argc, char **argv)
         }
         bool bad = false;
         for (int i = 0; i < 16; i++) {
-            if (ks.regs[i] != ts.regs[i]) {
+            /* compatibility mode: only the low halves are architectural */
+            uint64_t rm = m32 ? 0xffffffffull : ~0ull;
+            if (i >= 8 && m32) {
+                continue;
+            }
+            if ((ks.regs[i] & rm) != (ts.regs[i] & rm)) {
                 printf("FAIL seed %" PRIu64 ": %s kvm %#" PRIx64 " tcg %#" PRIx64 "\n",
                        seed, regnames[i], ks.regs[i], ts.regs[i]);
                 bad = true;
