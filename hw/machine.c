@@ -26,10 +26,15 @@ uint32_t machine_take_requests(Machine *m)
     return __atomic_exchange_n(&m->requests, 0, __ATOMIC_SEQ_CST);
 }
 
-bool machine_adopt_device(Machine *m, Device *dev, GError **errp)
+bool machine_plug_device(Machine *m, Device *dev, GError **errp)
 {
     if (m->nr_devices == MACHINE_MAX_DEVICES) {
         error_setg(errp, "too many devices (at most %d)", MACHINE_MAX_DEVICES);
+        device_free(dev);
+        return false;
+    }
+    if (!device_realize(dev, errp)) {
+        device_free(dev);
         return false;
     }
     m->devices[m->nr_devices++] = dev;
@@ -45,17 +50,12 @@ Device *machine_add_device(Machine *m, const char *type, const char *id,
                    type);
         return NULL;
     }
-    if (m->nr_devices == MACHINE_MAX_DEVICES) {
-        error_setg(errp, "too many devices (at most %d)", MACHINE_MAX_DEVICES);
-        return NULL;
-    }
     Device *dev = device_new(cls, m, id);
-    if (!device_set_props(dev, props, errp) || !device_realize(dev, errp)) {
+    if (!device_set_props(dev, props, errp)) {
         device_free(dev);
         return NULL;
     }
-    m->devices[m->nr_devices++] = dev;
-    return dev;
+    return machine_plug_device(m, dev, errp) ? dev : NULL;
 }
 
 void machine_reset_devices(Machine *m)

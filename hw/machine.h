@@ -93,8 +93,9 @@ uint32_t machine_take_requests(Machine *m);
 /* Create, realize and remember a device (reset and freed with the machine). */
 Device *machine_add_device(Machine *m, const char *type, const char *id,
                            const char *props, GError **errp);
-/* Remember an already realized device. */
-bool machine_adopt_device(Machine *m, Device *dev, GError **errp);
+/* Realize a device made with device_new() and make it the machine's (reset
+ * and freed with it).  On failure the device is freed. */
+bool machine_plug_device(Machine *m, Device *dev, GError **errp);
 void machine_reset_devices(Machine *m);
 
 /* The table of all device types this build knows (hw/device-list.c). */

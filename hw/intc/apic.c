@@ -1168,9 +1168,8 @@ ApicBus *apic_bus_new(Machine *m)
 {
     GError *err = NULL;
     Device *dev = device_new(&apic_device_class, m, "apic");
-    if (!device_realize(dev, &err) || !machine_adopt_device(m, dev, &err)) {
+    if (!machine_plug_device(m, dev, &err)) {
         error_report_err(err);
-        device_free(dev);
         return NULL;
     }
     return (ApicBus *)dev;

@@ -515,12 +515,7 @@ PicState *i8259_init(Machine *m, const IrqLine *cpu_intr_out, GError **errp)
     if (cpu_intr_out) {
         s->out = *cpu_intr_out;
     }
-    if (!device_realize(dev, errp)) {
-        device_free(dev);
-        return NULL;
-    }
-    if (!machine_adopt_device(m, dev, errp)) {
-        device_free(dev);
+    if (!machine_plug_device(m, dev, errp)) {
         return NULL;
     }
     return s;

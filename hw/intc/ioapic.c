@@ -276,12 +276,7 @@ IoapicState *ioapic_init(Machine *m, ApicBus *bus, GError **errp)
     Device *dev = device_new(&ioapic_device_class, m, "ioapic");
     IoapicState *s = (IoapicState *)dev;
     s->bus = bus;
-    if (!device_realize(dev, errp)) {
-        device_free(dev);
-        return NULL;
-    }
-    if (!machine_adopt_device(m, dev, errp)) {
-        device_free(dev);
+    if (!machine_plug_device(m, dev, errp)) {
         return NULL;
     }
     if (bus) {

@@ -419,8 +419,7 @@ FwCfg *fw_cfg_init_io(Machine *m, uint16_t iobase, GError **errp)
     FwCfg *f = (FwCfg *)d;
 
     f->iobase = iobase;
-    if (!device_realize(d, errp) || !machine_adopt_device(m, d, errp)) {
-        device_free(d);
+    if (!machine_plug_device(m, d, errp)) {
         return NULL;
     }
     m->fw_cfg = f;

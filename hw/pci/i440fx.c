@@ -207,22 +207,12 @@ PCIBus *pci_i440fx_init(Machine *m, GError **errp)
     }
     m->pci = pci_bus_new(m);
     host = device_new(&i440fx_class, m, "i440fx");
-    if (!device_realize(host, errp)) {
-        device_free(host);
-        goto fail;
-    }
-    if (!machine_adopt_device(m, host, errp)) {
-        device_free(host);
+    if (!machine_plug_device(m, host, errp)) {
         goto fail;
     }
     isa = device_new(&piix3_class, m, "piix3");
-    if (!device_realize(isa, errp)) {
-        device_free(isa);
+    if (!machine_plug_device(m, isa, errp)) {
         return NULL; /* the host bridge belongs to the machine now */
-    }
-    if (!machine_adopt_device(m, isa, errp)) {
-        device_free(isa);
-        return NULL;
     }
     return m->pci;
 

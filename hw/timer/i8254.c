@@ -647,12 +647,7 @@ PitState *i8254_init(Machine *m, const IrqLine *irq0, GError **errp)
     if (irq0) {
         s->irq = *irq0;
     }
-    if (!device_realize(dev, errp)) {
-        device_free(dev);
-        return NULL;
-    }
-    if (!machine_adopt_device(m, dev, errp)) {
-        device_free(dev);
+    if (!machine_plug_device(m, dev, errp)) {
         return NULL;
     }
     return s;

@@ -83,10 +83,9 @@ Device *tm_add(TestMachine *t, const DeviceClass *cls, const char *props)
     if (props && !device_set_props(d, props, &err)) {
         fail_msg("props: %s", err->message);
     }
-    if (!device_realize(d, &err)) {
+    if (!machine_plug_device(&t->m, d, &err)) {
         fail_msg("realize %s: %s", cls->name, err->message);
     }
-    assert_true(machine_adopt_device(&t->m, d, NULL));
     return d;
 }
 

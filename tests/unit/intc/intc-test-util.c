@@ -1,15 +1,20 @@
 /*
- * Test machine for the interrupt-controller tests.  machine_adopt_device is
- * provided here so that the tests link only the devices under test, not the
- * whole hw library.
+ * Test machine for the interrupt-controller tests.  machine_plug_device is
+ * provided here (same contract as hw/machine.c) so that the tests link only
+ * the devices under test, not the whole hw library.
  */
 #include "core/error.h"
 #include "intc-test-util.h"
 
-bool machine_adopt_device(Machine *m, Device *dev, GError **errp)
+bool machine_plug_device(Machine *m, Device *dev, GError **errp)
 {
     if (m->nr_devices == MACHINE_MAX_DEVICES) {
         error_setg(errp, "too many devices");
+        device_free(dev);
+        return false;
+    }
+    if (!device_realize(dev, errp)) {
+        device_free(dev);
         return false;
     }
     m->devices[m->nr_devices++] = dev;
