@@ -20,30 +20,20 @@ const AccelOps *accel_find(const char *name)
 
 uint64_t accel_io_read(Accel *a, uint16_t port, unsigned size)
 {
-    g_mutex_lock(a->lock);
-    uint64_t v = address_space_read_val(a->io, port, size);
-    g_mutex_unlock(a->lock);
-    return v;
+    return address_space_read_val_locked(a->io, a->lock, port, size);
 }
 
 void accel_io_write(Accel *a, uint16_t port, uint64_t value, unsigned size)
 {
-    g_mutex_lock(a->lock);
-    address_space_write_val(a->io, port, value, size);
-    g_mutex_unlock(a->lock);
+    address_space_write_val_locked(a->io, a->lock, port, value, size);
 }
 
 uint64_t accel_mmio_read(Accel *a, uint64_t addr, unsigned size)
 {
-    g_mutex_lock(a->lock);
-    uint64_t v = address_space_read_val(a->mem, addr, size);
-    g_mutex_unlock(a->lock);
-    return v;
+    return address_space_read_val_locked(a->mem, a->lock, addr, size);
 }
 
 void accel_mmio_write(Accel *a, uint64_t addr, uint64_t value, unsigned size)
 {
-    g_mutex_lock(a->lock);
-    address_space_write_val(a->mem, addr, value, size);
-    g_mutex_unlock(a->lock);
+    address_space_write_val_locked(a->mem, a->lock, addr, value, size);
 }

@@ -414,6 +414,24 @@ void address_space_write_val(AddressSpace *as, uint64_t addr, uint64_t value,
     }
 }
 
+uint64_t address_space_read_val_locked(AddressSpace *as, GMutex *lock,
+                                       uint64_t addr, unsigned size)
+{
+    g_mutex_lock(lock);
+    uint64_t v = address_space_read_val(as, addr, size);
+    g_mutex_unlock(lock);
+    return v;
+}
+
+void address_space_write_val_locked(AddressSpace *as, GMutex *lock,
+                                    uint64_t addr, uint64_t value,
+                                    unsigned size)
+{
+    g_mutex_lock(lock);
+    address_space_write_val(as, addr, value, size);
+    g_mutex_unlock(lock);
+}
+
 void address_space_read(AddressSpace *as, uint64_t addr, void *buf, size_t len)
 {
     const FlatView *v = address_space_view(as);

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 typedef struct MemoryRegion MemoryRegion;
 typedef struct AddressSpace AddressSpace;
 
@@ -137,6 +139,14 @@ const FlatRange *flatview_lookup(const FlatView *v, uint64_t addr);
 uint64_t address_space_read_val(AddressSpace *as, uint64_t addr, unsigned size);
 void address_space_write_val(AddressSpace *as, uint64_t addr, uint64_t value,
                              unsigned size);
+
+/* The same, holding lock (the machine lock) around the dispatch: how vCPU
+ * threads reach devices. */
+uint64_t address_space_read_val_locked(AddressSpace *as, GMutex *lock,
+                                       uint64_t addr, unsigned size);
+void address_space_write_val_locked(AddressSpace *as, GMutex *lock,
+                                    uint64_t addr, uint64_t value,
+                                    unsigned size);
 
 /* Copy a buffer to/from guest physical memory through whatever is mapped
  * there (RAM is copied, MMIO is dispatched, holes read as 0xff). */

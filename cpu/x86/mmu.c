@@ -81,10 +81,7 @@ uint64_t x86_phys_read(X86Cpu *cpu, uint64_t paddr, unsigned size)
         default: return ld64(p);
         }
     }
-    g_mutex_lock(cpu->lock);
-    uint64_t v = address_space_read_val(cpu->mem, paddr, size);
-    g_mutex_unlock(cpu->lock);
-    return v;
+    return address_space_read_val_locked(cpu->mem, cpu->lock, paddr, size);
 }
 
 void x86_phys_write(X86Cpu *cpu, uint64_t paddr, uint64_t val, unsigned size)
@@ -106,9 +103,7 @@ void x86_phys_write(X86Cpu *cpu, uint64_t paddr, uint64_t val, unsigned size)
     if (h && !w) {
         return; /* ROM: writes are ignored */
     }
-    g_mutex_lock(cpu->lock);
-    address_space_write_val(cpu->mem, paddr, val, size);
-    g_mutex_unlock(cpu->lock);
+    address_space_write_val_locked(cpu->mem, cpu->lock, paddr, val, size);
 }
 
 /* Page-table entry access: entries live in RAM; A/D updates are atomic. */
@@ -380,10 +375,7 @@ uint64_t x86_ld_slow(X86Cpu *cpu, uint64_t va, unsigned size, int mmu_idx)
         default: return ld64(p);
         }
     }
-    g_mutex_lock(cpu->lock);
-    uint64_t v = address_space_read_val(cpu->mem, pa, size);
-    g_mutex_unlock(cpu->lock);
-    return v;
+    return address_space_read_val_locked(cpu->mem, cpu->lock, pa, size);
 }
 
 void x86_st_slow(X86Cpu *cpu, uint64_t va, uint64_t val, unsigned size,
@@ -415,9 +407,7 @@ void x86_st_slow(X86Cpu *cpu, uint64_t va, uint64_t val, unsigned size,
     if (e->flags & X86_TLBF_RAM) {
         return; /* ROM */
     }
-    g_mutex_lock(cpu->lock);
-    address_space_write_val(cpu->mem, pa, val, size);
-    g_mutex_unlock(cpu->lock);
+    address_space_write_val_locked(cpu->mem, cpu->lock, pa, val, size);
 }
 
 uint8_t *x86_host_ptr(X86Cpu *cpu, uint64_t va, unsigned size, X86Access acc,

@@ -100,17 +100,12 @@ void x86_check_io(X86Cpu *cpu, uint16_t port, unsigned size)
 
 uint64_t x86_io_read(X86Cpu *cpu, uint16_t port, unsigned size)
 {
-    g_mutex_lock(cpu->lock);
-    uint64_t v = address_space_read_val(cpu->io, port, size);
-    g_mutex_unlock(cpu->lock);
-    return v;
+    return address_space_read_val_locked(cpu->io, cpu->lock, port, size);
 }
 
 void x86_io_write(X86Cpu *cpu, uint16_t port, uint64_t val, unsigned size)
 {
-    g_mutex_lock(cpu->lock);
-    address_space_write_val(cpu->io, port, val, size);
-    g_mutex_unlock(cpu->lock);
+    address_space_write_val_locked(cpu->io, cpu->lock, port, val, size);
 }
 
 void x86_h_in(X86Cpu *cpu, const X86DecodedInsn *d)
