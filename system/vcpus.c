@@ -101,7 +101,8 @@ static gpointer vcpu_thread(gpointer opaque)
             break;
         }
         handle_exit(t, v->a->ops->vcpu_run(&t->cpu));
-        if (m->requests & (MACHINE_REQ_CRASH | MACHINE_REQ_RESET)) {
+        if (__atomic_load_n(&m->requests, __ATOMIC_ACQUIRE) &
+            (MACHINE_REQ_CRASH | MACHINE_REQ_RESET)) {
             /* Stop running until the main loop decides what happens. */
             g_mutex_lock(&m->lock);
             t->cpu.stop_request = true;
