@@ -109,7 +109,9 @@ static FlatView *build_view(AddressSpace *as)
 {
     /* Insertion sort by priority keeps mapping order among equals. */
     MemoryRegion **order = g_new(MemoryRegion *, as->nr_regions + 1);
-    memcpy(order, as->regions, sizeof(*order) * as->nr_regions);
+    if (as->nr_regions) {
+        memcpy(order, as->regions, sizeof(*order) * as->nr_regions);
+    }
     for (unsigned i = 1; i < as->nr_regions; i++) {
         MemoryRegion *k = order[i];
         unsigned j = i;
