@@ -3,7 +3,9 @@
 - the Debian kernel (linux-image-amd64): /boot/vmlinuz-*, and the uncompressed
   vmlinux (with its PVH entry note) extracted from it;
 - a busybox initramfs (busybox-static) whose /init mounts the usual file
-  systems, prints a marker line and starts a shell on the console.
+  systems, loads the kernel modules the test asked for (virtio_blk, e1000...:
+  copied from /lib/modules of the same kernel with their dependencies),
+  prints a marker line and starts a shell on the console.
 
 Assets are cached under the build folder (KESTREL_ASSET_DIR or
 build/guest-assets) and rebuilt when their inputs change.
@@ -26,6 +28,7 @@ INIT_SCRIPT = """#!/bin/busybox sh
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+for m in $(cat /lib/modules/load-order 2>/dev/null); do insmod /lib/modules/$m; done
 echo "%s $(cut -d' ' -f1 /proc/uptime)"
 export PS1='guest# '
 exec setsid cttyhack sh
@@ -83,8 +86,50 @@ def build_cpio(files):
     return out.getvalue()
 
 
-def busybox_initramfs(extra_files=()):
-    """Path of a gzip'ed initramfs with busybox, /init and /data/known.bin."""
+def kernel_modules(names):
+    """(path-in-initramfs, data) of the modules `names` (e.g. "virtio_blk")
+    of the Debian kernel and everything they depend on, in load order."""
+    version = os.path.basename(debian_kernel())[len("vmlinuz-"):]
+    root = os.path.join("/lib/modules", version)
+    dep_file = os.path.join(root, "modules.dep")
+    if not os.path.exists(dep_file):
+        raise MissingAsset("no %s: install linux-image-amd64" % dep_file)
+    deps = {}
+    with open(dep_file) as f:
+        for line in f:
+            mod, _, rest = line.partition(":")
+            deps[mod] = rest.split()
+    by_name = {}
+    for mod in deps:
+        base = os.path.basename(mod).split(".ko")[0]
+        by_name[base.replace("-", "_")] = mod
+    order = []
+
+    def visit(mod):
+        if mod in order:
+            return
+        for dep in deps[mod]:
+            visit(dep)
+        order.append(mod)
+
+    for name in names:
+        mod = by_name.get(name.replace("-", "_"))
+        if mod is None:
+            raise MissingAsset("kernel %s has no module %s" % (version, name))
+        visit(mod)
+    out = []
+    for mod in order:
+        if not mod.endswith(".ko"):
+            raise MissingAsset("compressed module %s not supported" % mod)
+        with open(os.path.join(root, mod), "rb") as f:
+            out.append((os.path.basename(mod), f.read()))
+    return out
+
+
+def busybox_initramfs(extra_files=(), modules=()):
+    """Path of a gzip'ed initramfs with busybox, /init and /data/known.bin;
+    `modules` (names such as "virtio_blk", "e1000", "ata_piix") are loaded
+    by /init, with their dependencies, before the marker line."""
     bb = "/bin/busybox"
     if not os.path.exists(bb):
         raise MissingAsset("no /bin/busybox: install busybox-static")
@@ -103,6 +148,14 @@ def busybox_initramfs(extra_files=()):
         ("data/known.bin", r | 0o644, known_file_bytes()),
         ("dev/console", stat.S_IFCHR | 0o600, b""),
     ]
+    if modules:
+        mods = kernel_modules(modules)
+        files.append(("lib", d, b""))
+        files.append(("lib/modules", d, b""))
+        for name, data in mods:
+            files.append(("lib/modules/" + name, r | 0o644, data))
+        order = "".join(name + "\n" for name, _ in mods).encode()
+        files.append(("lib/modules/load-order", r | 0o644, order))
     files.extend(extra_files)
     key = hashlib.sha256()
     for name, mode, data in files:
@@ -161,4 +214,5 @@ if __name__ == "__main__":
     print("kernel   ", debian_kernel())
     print("vmlinux  ", debian_vmlinux())
     print("initramfs", busybox_initramfs())
+    print("modules  ", [n for n, _ in kernel_modules(["virtio_blk", "virtio_pci", "ata_piix", "sd_mod", "e1000", "virtio_net", "ext4"])])
     sys.exit(0)
