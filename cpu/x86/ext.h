@@ -33,7 +33,7 @@
 #include "cpu/x86/decode.h"
 #include "cpu/x86/x86cpu.h"
 
-/* Implemented by the extension (ext-stub.c until it exists). */
+/* Implemented by the extension (ext.c, which asks fpu-*.c and sse-*.c; see ext-internal.h). */
 bool x86_ext_decode(X86DecodedInsn *insn);
 /* The CPUID feature bits the extension implements, to be ORed into leaf 1
  * EDX/ECX and leaf 0x80000001 ECX by cpuid.c (FPU, MMX, FXSR, SSE, SSE2,

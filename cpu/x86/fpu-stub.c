@@ -1,17 +1,16 @@
 /*
- * Placeholder for the x87/MMX/SSE extension (see ext.h), used until the
- * extension's fpu-*.c / sse-*.c files replace it.  It advertises no CPUID
+ * Placeholder for the x87 half of the extension (see ext.h and
+ * ext-internal.h), used until fpu-*.c replace it.  It advertises no CPUID
  * feature and claims only the state-management instructions an operating
  * system runs whether or not it computes with the FPU (SDM vol. 1, 8.1 and
- * 10.5): FNINIT, FNCLEX, FLDCW, FNSTCW, FNSTSW, FXSAVE, FXRSTOR, LDMXCSR and
- * STMXCSR.  Everything else in the x87/SSE space raises #UD.
+ * 10.5): FNINIT, FNCLEX, FLDCW, FNSTCW, FNSTSW, FXSAVE and FXRSTOR.
  */
 #include <string.h>
 
-#include "cpu/x86/ext.h"
+#include "cpu/x86/ext-internal.h"
 
 enum { OP_FNINIT, OP_FNCLEX, OP_FLDCW, OP_FNSTCW, OP_FNSTSW_M, OP_FNSTSW_AX,
-       OP_FXSAVE, OP_FXRSTOR, OP_LDMXCSR, OP_STMXCSR };
+       OP_FXSAVE, OP_FXRSTOR };
 
 static void exec_stub(X86Cpu *cpu, const X86DecodedInsn *d)
 {
@@ -48,16 +47,6 @@ static void exec_stub(X86Cpu *cpu, const X86DecodedInsn *d)
         break;
     case OP_FNSTSW_AX:
         x86_ext_set_gpr(cpu, d, R_EAX, 2, f->fsw);
-        break;
-    case OP_STMXCSR:
-        x86_ext_store(cpu, d, 0, &f->mxcsr, 4);
-        break;
-    case OP_LDMXCSR:
-        x86_ext_load(cpu, d, 0, &l, 4);
-        if (l & ~0xffffu) {
-            x86_ext_raise(cpu, EXC_GP);
-        }
-        f->mxcsr = l;
         break;
     case OP_FXSAVE:
         x86_ext_check_align(cpu, d, 16);
@@ -108,7 +97,7 @@ static bool claim(X86DecodedInsn *insn, int op)
     return true;
 }
 
-bool x86_ext_decode(X86DecodedInsn *insn)
+bool x86_fpu_decode(X86DecodedInsn *insn)
 {
     unsigned r = insn->reg & 7;
     bool mem = insn->mod != 3;
@@ -142,15 +131,13 @@ bool x86_ext_decode(X86DecodedInsn *insn)
         switch (r) {
         case 0: return claim(insn, OP_FXSAVE);
         case 1: return claim(insn, OP_FXRSTOR);
-        case 2: return claim(insn, OP_LDMXCSR);
-        case 3: return claim(insn, OP_STMXCSR);
         default: return false;
         }
     }
     return false;
 }
 
-void x86_ext_cpuid_features(uint32_t *leaf1_edx, uint32_t *leaf1_ecx,
+void x86_fpu_cpuid_features(uint32_t *leaf1_edx, uint32_t *leaf1_ecx,
                             uint32_t *ext1_ecx)
 {
 }
