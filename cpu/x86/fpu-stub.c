@@ -65,7 +65,7 @@ static void exec_stub(X86Cpu *cpu, const X86DecodedInsn *d)
             memcpy(buf + 40 + i * 16, &f->st[i].sign_exp, 2);
         }
         memcpy(buf + 160, f->xmm, (d->code64 ? 16 : 8) * 16);
-        x86_ext_store(cpu, d, 0, buf, 512);
+        x86_ext_store(cpu, d, 0, buf, 464); /* 464..511 are software's */
         break;
     case OP_FXRSTOR:
         x86_ext_check_align(cpu, d, 16);
