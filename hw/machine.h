@@ -22,11 +22,13 @@ typedef struct PCIBus PCIBus;
 typedef struct FwCfg FwCfg;
 typedef struct VCpu VCpu;
 typedef struct Accel Accel;
+typedef struct Drive Drive;
 
 #define MACHINE_NR_GSI 24
 #define MACHINE_MAX_CPUS 64
 #define MACHINE_MAX_SERIAL 4
 #define MACHINE_MAX_DEVICES 64
+#define MACHINE_MAX_DRIVES 32
 
 typedef enum MachineRequest {
     MACHINE_REQ_NONE = 0,
@@ -76,6 +78,9 @@ struct Machine {
 
     Device *devices[MACHINE_MAX_DEVICES];
     unsigned nr_devices;
+
+    Drive *drives[MACHINE_MAX_DRIVES]; /* hw/block/drive.h */
+    unsigned nr_drives;
 
     uint32_t requests;    /* MachineRequest bits; atomic */
     int exit_status;      /* for MACHINE_REQ_EXIT */

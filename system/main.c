@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "hw/i386/pc.h"
 #include "hw/machine.h"
+#include "system/drive.h"
 #include "system/monitor.h"
 #include "system/options.h"
 #include "system/qmp.h"
@@ -335,7 +336,9 @@ static bool build_machine(Kestrel *k, GError **errp)
     m->nr_cpus = o->smp;
 
     Chardev *mon_chr;
-    if (!setup_chardevs(k, &mon_chr, errp) || !pc_memory_init(m, errp)) {
+    if (!setup_chardevs(k, &mon_chr, errp) ||
+        !drives_open(m, o->drives, o->nr_drives, o->snapshot, errp) ||
+        !pc_memory_init(m, errp)) {
         return false;
     }
     Accel *a = &k->accel;
@@ -365,7 +368,8 @@ static bool build_machine(Kestrel *k, GError **errp)
         .send_msi = send_msi,
         .opaque = a,
     };
-    if (!pc_devices_init(m, &r, intr, errp)) {
+    if (!pc_devices_init(m, &r, intr, errp) ||
+        !drives_create_devices(m, errp)) {
         return false;
     }
     for (unsigned i = 0; i < o->nr_devices; i++) {
@@ -383,6 +387,9 @@ static bool build_machine(Kestrel *k, GError **errp)
             g_prefix_error(errp, "-device %s: ", o->devices[i]);
             return false;
         }
+    }
+    if (!drives_check_claimed(m, errp) || !pc_machine_done(m, errp)) {
+        return false;
     }
     if (mon_chr) {
         MonitorHooks h = monitor_hooks(k);
@@ -479,6 +486,7 @@ static void handle_requests(Kestrel *k)
 static void teardown(Kestrel *k)
 {
     vcpus_destroy(k->vcpus);
+    drives_close_all(&k->m);
     if (k->mon) {
         monitor_free(k->mon);
     }

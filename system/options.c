@@ -11,7 +11,7 @@
 #include "system/options.h"
 
 static const char usage_text[] =
-"Usage: kestrel [options]\n"
+"Usage: kestrel [options] [disk_image]\n"
 "\n"
 "Kestrel runs an x86 PC guest on a software CPU (tcg) or on KVM.\n"
 "\n"
@@ -33,6 +33,20 @@ static const char usage_text[] =
 "                       'file args,file2 args')\n"
 "  -append CMDLINE      kernel command line\n"
 "  -bios FILE           firmware image (not run yet: only direct -kernel boot)\n"
+"\n"
+"Disks:\n"
+"  -drive file=FILE[,format=raw|qcow2][,if=ide|virtio|none][,media=disk|cdrom]\n"
+"         [,readonly=on|off][,snapshot=on|off][,id=ID][,index=N][,bus=B,unit=U]\n"
+"         [,cache=writeback|none|writethrough|directsync|unsafe]\n"
+"         [,discard=ignore|unmap]\n"
+"                       a disk image (if=ide is the default, as in QEMU; write\n"
+"                       ',,' for a comma in FILE); if=virtio adds a\n"
+"                       virtio-blk-pci device, if=none is for -device ...,drive=ID\n"
+"  -hda/-hdb/-hdc/-hdd FILE\n"
+"                       IDE disk 0-3 (-drive file=FILE,index=N,media=disk)\n"
+"  -cdrom FILE          IDE CD-ROM (-drive file=FILE,index=2,media=cdrom)\n"
+"  -snapshot            write to temporary overlays, never to the images\n"
+"  disk_image           a lone argument is the first IDE disk (-hda)\n"
 "\n"
 "Devices and I/O:\n"
 "  -device DRIVER[,prop=value,...]\n"
@@ -74,7 +88,9 @@ static const OptDef opt_defs[] = {
     { "device", ARG }, { "name", ARG }, { "nographic", NOARG },
     { "no-reboot", NOARG }, { "no-shutdown", NOARG }, { "S", NOARG },
     { "nodefaults", NOARG }, { "h", NOARG }, { "help", NOARG },
-    { "version", NOARG }, { NULL, NOARG },
+    { "version", NOARG }, { "drive", ARG }, { "hda", ARG }, { "hdb", ARG },
+    { "hdc", ARG }, { "hdd", ARG }, { "cdrom", ARG }, { "snapshot", NOARG },
+    { NULL, NOARG },
 };
 
 bool options_parse_size(const char *s, uint64_t *out, GError **errp)
@@ -220,6 +236,27 @@ static bool parse_smp(Options *o, const char *arg, GError **errp)
     return ok;
 }
 
+/* -hda..-hdd and -cdrom as the -drive strings they stand for, with commas
+ * in the file name doubled.  Interned: they live as long as the program. */
+static const char *short_drive_spec(const char *option, const char *file)
+{
+    GString *s = g_string_new("file=");
+    for (const char *p = file; *p; p++) {
+        g_string_append_c(s, *p);
+        if (*p == ',') {
+            g_string_append_c(s, ',');
+        }
+    }
+    if (!strcmp(option, "cdrom")) {
+        g_string_append(s, ",index=2,media=cdrom");
+    } else {
+        g_string_append_printf(s, ",index=%d,media=disk", option[2] - 'a');
+    }
+    const char *spec = g_intern_string(s->str);
+    g_string_free(s, TRUE);
+    return spec;
+}
+
 static const OptDef *find_opt(const char *name)
 {
     for (const OptDef *d = opt_defs; d->name; d++) {
@@ -243,9 +280,13 @@ bool options_parse(Options *o, int argc, char **argv, OptAction *action,
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || a[1] == '\0') {
-            error_setg(errp, "unexpected argument '%s' (disk images are not "
-                       "supported yet; see --help)", a);
-            return false;
+            /* As in QEMU, a lone argument is the first IDE disk (-hda). */
+            if (o->nr_drives == OPT_MAX_DRIVES) {
+                error_setg(errp, "'%s': at most %d drives", a, OPT_MAX_DRIVES);
+                return false;
+            }
+            o->drives[o->nr_drives++] = short_drive_spec("hda", a);
+            continue;
         }
         const char *name = a + 1 + (a[1] == '-');
         const OptDef *d = find_opt(name);
@@ -338,6 +379,16 @@ bool options_parse(Options *o, int argc, char **argv, OptAction *action,
                 return false;
             }
             o->devices[o->nr_devices++] = arg;
+        } else if (!strcmp(name, "drive") || !strcmp(name, "cdrom") ||
+                   (strlen(name) == 3 && g_str_has_prefix(name, "hd"))) {
+            if (o->nr_drives == OPT_MAX_DRIVES) {
+                error_setg(errp, "-%s: at most %d drives", name, OPT_MAX_DRIVES);
+                return false;
+            }
+            o->drives[o->nr_drives++] =
+                !strcmp(name, "drive") ? arg : short_drive_spec(name, arg);
+        } else if (!strcmp(name, "snapshot")) {
+            o->snapshot = true;
         } else if (!strcmp(name, "name")) {
             o->name = arg;
         } else if (!strcmp(name, "nographic")) {

@@ -12,6 +12,7 @@
 #define OPT_MAX_SERIAL 4
 #define OPT_MAX_DEVICES 32
 #define OPT_MAX_CHARDEVS 8
+#define OPT_MAX_DRIVES 16
 
 typedef enum OptAction {
     OPT_RUN,           /* start a machine */
@@ -38,6 +39,10 @@ typedef struct Options {
     const char *display;         /* -display none|sdl, or NULL */
     const char *devices[OPT_MAX_DEVICES];
     unsigned nr_devices;
+    const char *drives[OPT_MAX_DRIVES]; /* -drive strings; -hda..-hdd and
+                                           -cdrom become -drive strings */
+    unsigned nr_drives;
+    bool snapshot;               /* -snapshot */
     const char *name;
     bool nographic;
     bool no_reboot;

@@ -252,6 +252,15 @@ bool pc_devices_init(Machine *m, const PcIrqRouting *r,
     return true;
 }
 
+bool pc_machine_done(Machine *m, GError **errp)
+{
+    if (!assign_bars(m)) {
+        error_setg(errp, "the PCI devices' BARs do not fit in the PCI hole");
+        return false;
+    }
+    return true;
+}
+
 void pc_reset(Machine *m)
 {
     machine_reset_devices(m);

@@ -28,6 +28,9 @@ bool pc_memory_init(Machine *m, GError **errp);
 /* cpu_intr[i] is the interrupt link of vCPU i (m->nr_cpus of them). */
 bool pc_devices_init(Machine *m, const PcIrqRouting *r,
                      CpuIntr *const *cpu_intr, GError **errp);
+/* After the last device (-device, drives): program the PCI BARs as
+ * firmware would. */
+bool pc_machine_done(Machine *m, GError **errp);
 /* Reset every device and program the PCI BARs again (as firmware would). */
 void pc_reset(Machine *m);
 /* Load the -kernel image and fill the boot vCPU's state. */

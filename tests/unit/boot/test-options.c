@@ -15,7 +15,7 @@
 
 static bool parse(Options *o, OptAction *act, GError **err, ...)
 {
-    char *argv[32];
+    char *argv[64];
     int argc = 0;
     va_list ap;
     va_start(ap, err);
@@ -71,7 +71,7 @@ static void test_qemu_spellings(void **state)
 
 static void expect_error(const char *needle, ...)
 {
-    char *argv[16];
+    char *argv[48];
     int argc = 0;
     va_list ap;
     va_start(ap, needle);
@@ -105,7 +105,26 @@ static void test_errors(void **state)
     expect_error("unsupported machine", "-M", "q35", NULL);
     expect_error("only allowed with -kernel", "-initrd", "x", NULL);
     expect_error("kernel-irqchip expects on or off", "-accel", "kvm,kernel-irqchip=maybe", NULL);
-    expect_error("unexpected argument", "disk.img", NULL);
+    expect_error("-drive: at most 16 drives", "-drive", "file=a", "-drive", "file=a",
+                 "-drive", "file=a", "-drive", "file=a", "-drive", "file=a",
+                 "-drive", "file=a", "-drive", "file=a", "-drive", "file=a",
+                 "-drive", "file=a", "-drive", "file=a", "-drive", "file=a",
+                 "-hda", "a", "-hdb", "b", "-hdc", "c", "-hdd", "d", "-cdrom", "e",
+                 "-drive", "file=a", NULL);
+}
+
+static void test_drive_options(void **state)
+{
+    Options o;
+    OptAction act;
+    assert_true(parse(&o, &act, NULL, "-drive", "file=x.img,if=virtio", "-hdb", "a,b.img",
+                      "-cdrom", "cd.iso", "-snapshot", "lone.img", NULL));
+    assert_int_equal(o.nr_drives, 4);
+    assert_string_equal(o.drives[0], "file=x.img,if=virtio");
+    assert_string_equal(o.drives[1], "file=a,,b.img,index=1,media=disk");
+    assert_string_equal(o.drives[2], "file=cd.iso,index=2,media=cdrom");
+    assert_string_equal(o.drives[3], "file=lone.img,index=0,media=disk");
+    assert_true(o.snapshot);
 }
 
 static void test_help_actions(void **state)
@@ -131,6 +150,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_qemu_spellings),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_drive_options),
         cmocka_unit_test(test_help_actions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
