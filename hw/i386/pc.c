@@ -2,7 +2,8 @@
  * The pc board: RAM below and above 4 GiB around the 32-bit PCI hole, the
  * i440FX/PIIX3 PCI host, the ISA devices of a PC (COM ports, i8042, CMOS RTC,
  * port 0x80), ACPI power management, fw_cfg and the ACPI tables; PIC, IOAPIC,
- * LAPICs and PIT in userspace unless the accelerator provides them.
+ * LAPICs and PIT in userspace unless the accelerator provides them.  PCI
+ * MSIs go to the accelerator's irqchip or to the userspace APIC bus.
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -99,6 +100,18 @@ static void gsi_to_userspace(void *opaque, int n, int level)
         irq_set(i8259_irq(b->pic, (unsigned)n), level);
     }
     irq_set(ioapic_irq(b->ioapic, (unsigned)n), level);
+}
+
+static void msi_to_accel(void *opaque, uint64_t addr, uint32_t data)
+{
+    PcBoard *b = opaque;
+    b->routing.send_msi(b->routing.opaque, addr, data);
+}
+
+static void msi_to_userspace(void *opaque, uint64_t addr, uint32_t data)
+{
+    PcBoard *b = opaque;
+    apic_bus_deliver_msi(b->apic_bus, addr, data);
 }
 
 static void pit_to_userspace(void *opaque, int n, int level)
@@ -222,6 +235,9 @@ bool pc_devices_init(Machine *m, const PcIrqRouting *r,
     if (!m->pci) {
         return false;
     }
+    pci_bus_set_msi_handler(m->pci, r->irqchip_in_kernel ? msi_to_accel
+                                                         : msi_to_userspace,
+                            b);
     for (unsigned i = 0; i < MACHINE_MAX_SERIAL; i++) {
         if (m->serial[i]) {
             gchar *props = g_strdup_printf("index=%u", i);

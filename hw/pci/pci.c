@@ -25,6 +25,8 @@ struct PCIBus {
     uint8_t (*cf9_read)(void *opaque);
     void (*cf9_write)(void *opaque, uint8_t value);
     void *cf9_opaque;
+    void (*msi_send)(void *opaque, uint64_t addr, uint32_t data);
+    void *msi_opaque;
 };
 
 PCIBus *pci_bus_new(Machine *m)
@@ -75,6 +77,25 @@ void pci_bus_cf9_write(PCIBus *bus, uint8_t value)
 }
 
 /* ---- interrupts ---- */
+
+void pci_bus_set_msi_handler(PCIBus *bus,
+                             void (*send)(void *opaque, uint64_t addr,
+                                          uint32_t data),
+                             void *opaque)
+{
+    bus->msi_send = send;
+    bus->msi_opaque = opaque;
+}
+
+void pci_send_msi(PCIDevice *dev, uint64_t addr, uint32_t data)
+{
+    PCIBus *bus = dev->bus;
+    uint16_t cmd = pci_get_word(dev->config + PCI_COMMAND);
+
+    if (bus && bus->msi_send && (cmd & PCI_COMMAND_MASTER)) {
+        bus->msi_send(bus->msi_opaque, addr, data);
+    }
+}
 
 unsigned pci_swizzle(unsigned slot, unsigned pin)
 {

@@ -14,7 +14,8 @@
  * 16 + n (IOAPIC inputs 16-19, level, active high); when the PIIX3 routes it
  * to an ISA IRQ (registers 0x60-0x63 with bit 7 clear) it drives that GSI as
  * well, for guests that use the 8259s.  Several devices on one PIRQ are
- * wired-OR.  MSI/MSI-X: a later addition (capability + pci_send_msi()).
+ * wired-OR.  MSI and MSI-X (hw/pci/msi.h, msix.h) send their messages with
+ * pci_send_msi(), which the board routes (pci_bus_set_msi_handler).
  */
 #ifndef KESTREL_HW_PCI_PCI_H
 #define KESTREL_HW_PCI_PCI_H
@@ -150,6 +151,16 @@ void pci_bus_set_cf9_handler(PCIBus *bus,
 /* Used by the host bridge for byte accesses to 0xcf9 (no handler: 0xff). */
 uint8_t pci_bus_cf9_read(PCIBus *bus);
 void pci_bus_cf9_write(PCIBus *bus, uint8_t value);
+
+/* Where MSI writes go: the board installs the interrupt controllers'
+ * entry (the userspace APIC bus, or KVM's in-kernel irqchip). */
+void pci_bus_set_msi_handler(PCIBus *bus,
+                             void (*send)(void *opaque, uint64_t addr,
+                                          uint32_t data),
+                             void *opaque);
+/* A message-signalled interrupt from dev: dropped unless bus mastering is
+ * enabled (an MSI is a memory write by the device). */
+void pci_send_msi(PCIDevice *dev, uint64_t addr, uint32_t data);
 
 /* PIIX3 PIRQ routing: PIRQ pirq (0..3) also drives ISA IRQ isa_irq, or no
  * ISA IRQ for isa_irq < 0. */
