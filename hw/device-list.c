@@ -4,6 +4,7 @@
  */
 #include "hw/acpi/pm.h"
 #include "hw/char/serial.h"
+#include "hw/ide/ide.h"
 #include "hw/input/i8042.h"
 #include "hw/intc/apic.h"
 #include "hw/intc/i8259.h"
@@ -25,6 +26,7 @@ const DeviceClass *const machine_device_types[] = {
     &fw_cfg_io_class,
     &i440fx_class,
     &piix3_class,
+    &piix3_ide_class,
     &apic_device_class,
     &i8259_device_class,
     &ioapic_device_class,

@@ -232,7 +232,7 @@ bool pc_devices_init(Machine *m, const PcIrqRouting *r,
         }
     }
     m->pci = pci_i440fx_init(m, errp);
-    if (!m->pci) {
+    if (!m->pci || !add(m, "piix3-ide", NULL, errp)) {
         return false;
     }
     pci_bus_set_msi_handler(m->pci, r->irqchip_in_kernel ? msi_to_accel
