@@ -5,7 +5,8 @@
 - a busybox initramfs (busybox-static) whose /init mounts the usual file
   systems, loads the kernel modules the test asked for (virtio_blk, e1000...:
   copied from /lib/modules of the same kernel with their dependencies),
-  prints a marker line and starts a shell on the console.
+  prints a marker line and starts a shell on the console (or runs /autorun
+  instead, when the caller put one in the archive).
 
 Assets are cached under the build folder (KESTREL_ASSET_DIR or
 build/guest-assets) and rebuilt when their inputs change.
@@ -31,6 +32,7 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 for m in $(cat /lib/modules/load-order 2>/dev/null); do insmod /lib/modules/$m; done
 echo "%s $(cut -d' ' -f1 /proc/uptime)"
 export PS1='guest# '
+[ -x /autorun ] && exec /autorun
 exec setsid cttyhack sh
 """ % INIT_MARKER
 
