@@ -27,6 +27,8 @@ const DeviceClass *const machine_device_types[] = {
     &i440fx_class,
     &piix3_class,
     &piix3_ide_class,
+    &ide_hd_class,
+    &ide_cd_class,
     &apic_device_class,
     &i8259_device_class,
     &ioapic_device_class,

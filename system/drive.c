@@ -410,8 +410,31 @@ bool drives_open(Machine *m, const char *const *specs, unsigned nr,
     return true;
 }
 
+/* if=ide drives (-hda.., -cdrom): an ide-hd or ide-cd on bus index / 2,
+ * unit index % 2, as QEMU's pc machine does. */
+static bool create_ide_devices(Machine *m, GError **errp)
+{
+    for (Drive *d = drive_next(m, DRIVE_IF_IDE, NULL); d;
+         d = drive_next(m, DRIVE_IF_IDE, d)) {
+        gchar *props = g_strdup_printf("drive=%s,bus=ide.%d,unit=%d", d->id,
+                                       d->index / 2, d->index % 2);
+        Device *dev = machine_add_device(m, d->media == DRIVE_MEDIA_CDROM
+                                                ? "ide-cd" : "ide-hd",
+                                         NULL, props, errp);
+        g_free(props);
+        if (!dev) {
+            g_prefix_error(errp, "-drive %s,if=ide: ", d->id);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool drives_create_devices(Machine *m, GError **errp)
 {
+    if (!create_ide_devices(m, errp)) {
+        return false;
+    }
     for (Drive *d = drive_next(m, DRIVE_IF_VIRTIO, NULL); d;
          d = drive_next(m, DRIVE_IF_VIRTIO, d)) {
         gchar *props = g_strdup_printf("drive=%s", d->id);
@@ -434,12 +457,12 @@ bool drives_check_claimed(Machine *m, GError **errp)
             continue;
         }
         if (d->iface == DRIVE_IF_IDE) {
-            error_setg(errp, "machine type does not support if=ide,bus=%d,"
-                       "unit=%d (no IDE controller yet: use if=virtio)",
-                       d->index / 2, d->index % 2);
+            error_setg(errp, "drive '%s' (if=ide,bus=%d,unit=%d) is not used "
+                       "by any device", d->id, d->index / 2, d->index % 2);
         } else {
             error_setg(errp, "drive '%s' is not used by any device (add "
-                       "-device virtio-blk-pci,drive=%s)", d->id, d->id);
+                       "-device virtio-blk-pci,drive=%s or -device ide-hd,"
+                       "drive=%s)", d->id, d->id, d->id);
         }
         return false;
     }

@@ -41,7 +41,8 @@ void drive_options_clear(DriveOptions *o);
  * is -snapshot. */
 bool drives_open(Machine *m, const char *const *specs, unsigned nr,
                  bool snapshot_all, GError **errp);
-/* One virtio-blk-pci per if=virtio drive, in index order. */
+/* One ide-hd/ide-cd per if=ide drive and one virtio-blk-pci per if=virtio
+ * drive, in index order. */
 bool drives_create_devices(Machine *m, GError **errp);
 /* Every drive must have a device by now. */
 bool drives_check_claimed(Machine *m, GError **errp);

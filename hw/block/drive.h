@@ -5,13 +5,10 @@
  * (-device virtio-blk-pci,drive=ID) or by interface and index (if=ide
  * index=N), and claim them.  A drive has at most one device.
  *
- * For the IDE controller (hw/ide/): when it creates its ide-hd/ide-cd
- * devices for the drives given with if=ide (-hda, -cdrom, or -drive with
- * no if=), it calls drive_find_by_index(m, DRIVE_IF_IDE, i) for i = 0..3
- * (bus = i / 2, unit = i % 2) and drive_claim() on each one it attaches.
- * Drives left unclaimed make start-up fail (system/drive.c,
- * drives_check_claimed), so until a controller claims them if=ide drives
- * are refused with QEMU's "machine type does not support if=ide,..." error.
+ * if=ide drives (-hda, -cdrom, or -drive with no if=) become ide-hd/ide-cd
+ * devices (system/drive.c, drives_create_devices) on bus index / 2, unit
+ * index % 2; hw/ide/ide-dev.c claims them like any drive=ID.  Drives left
+ * unclaimed make start-up fail (drives_check_claimed).
  *
  * All of this runs on the main thread before the vCPUs start; drives live
  * until the machine is torn down (drives_close_all in system/drive.c).

@@ -23,6 +23,8 @@ typedef enum IDEMedia {
 #define IDE_NR_UNITS 2
 
 extern const DeviceClass piix3_ide_class;
+extern const DeviceClass ide_hd_class;
+extern const DeviceClass ide_cd_class;
 
 /* The machine's IDE controller, or NULL. */
 Device *ide_controller(Machine *m);
