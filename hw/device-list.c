@@ -15,6 +15,7 @@
 #include "hw/pci/i440fx.h"
 #include "hw/timer/i8254.h"
 #include "hw/timer/mc146818rtc.h"
+#include "hw/virtio/virtio-blk.h"
 
 const DeviceClass *const machine_device_types[] = {
     &serial_isa_class,
@@ -33,5 +34,6 @@ const DeviceClass *const machine_device_types[] = {
     &i8259_device_class,
     &ioapic_device_class,
     &i8254_device_class,
+    &virtio_blk_pci_class,
     NULL,
 };

@@ -1,0 +1,432 @@
+/*
+ * The virtio PCI transport, modern interface (Virtual I/O Device 1.1,
+ * 4.1.4): capability list, the common configuration, ISR, device
+ * configuration and notification areas of BAR 4, MSI-X or INTx
+ * interrupts, and the PCI configuration access window.  See virtio-pci.h.
+ */
+#include "hw/virtio/virtio-pci.h"
+
+#include <string.h>
+
+#include "core/error.h"
+
+/* Vendor capability types (4.1.4). */
+#define CAP_COMMON 1
+#define CAP_NOTIFY 2
+#define CAP_ISR 3
+#define CAP_DEVICE 4
+#define CAP_PCI_CFG 5
+#define PCI_CAP_ID_VNDR 0x09
+
+/* Common configuration registers (4.1.4.3). */
+enum {
+    COMMON_DFSELECT = 0x00,
+    COMMON_DF = 0x04,
+    COMMON_GFSELECT = 0x08,
+    COMMON_GF = 0x0c,
+    COMMON_MSIX = 0x10,
+    COMMON_NUMQ = 0x12,
+    COMMON_STATUS = 0x14,
+    COMMON_CFGGEN = 0x15,
+    COMMON_Q_SELECT = 0x16,
+    COMMON_Q_SIZE = 0x18,
+    COMMON_Q_MSIX = 0x1a,
+    COMMON_Q_ENABLE = 0x1c,
+    COMMON_Q_NOFF = 0x1e,
+    COMMON_Q_DESCLO = 0x20,
+    COMMON_Q_DESCHI = 0x24,
+    COMMON_Q_AVAILLO = 0x28,
+    COMMON_Q_AVAILHI = 0x2c,
+    COMMON_Q_USEDLO = 0x30,
+    COMMON_Q_USEDHI = 0x34,
+    COMMON_SIZE = 0x38,
+};
+
+/* ---- interrupts ---- */
+
+static void transport_notify(void *opaque, uint16_t vector, uint8_t isr_bit)
+{
+    VirtioPci *vp = opaque;
+    if (msix_enabled(&vp->msix)) {
+        if (vector != VIRTIO_NO_VECTOR) {
+            msix_notify(&vp->msix, vector);
+        }
+        return;
+    }
+    vp->vdev->isr |= isr_bit;
+    pci_set_irq(&vp->pci, 1);
+}
+
+/* ---- common configuration ---- */
+
+static VirtQueue *selected_queue(VirtioPci *vp)
+{
+    VirtIODevice *vdev = vp->vdev;
+    return vp->queue_select < vdev->nr_queues ? &vdev->vqs[vp->queue_select]
+                                              : NULL;
+}
+
+static uint16_t checked_vector(VirtioPci *vp, uint16_t v)
+{
+    return v < vp->msix.nr_vectors ? v : VIRTIO_NO_VECTOR;
+}
+
+static uint32_t common_read(VirtioPci *vp, unsigned off)
+{
+    VirtIODevice *vdev = vp->vdev;
+    VirtQueue *vq = selected_queue(vp);
+    switch (off) {
+    case COMMON_DFSELECT:
+        return vp->device_feature_select;
+    case COMMON_DF:
+        return vp->device_feature_select < 2
+                   ? (uint32_t)(vdev->host_features >>
+                                (32 * vp->device_feature_select))
+                   : 0;
+    case COMMON_GFSELECT:
+        return vp->driver_feature_select;
+    case COMMON_GF:
+        return vp->driver_feature_select < 2
+                   ? (uint32_t)(vdev->guest_features >>
+                                (32 * vp->driver_feature_select))
+                   : 0;
+    case COMMON_MSIX:
+        return vdev->config_vector;
+    case COMMON_NUMQ:
+        return vdev->nr_queues;
+    case COMMON_STATUS:
+        return vdev->status;
+    case COMMON_CFGGEN:
+        return vdev->config_generation;
+    case COMMON_Q_SELECT:
+        return vp->queue_select;
+    case COMMON_Q_SIZE:
+        return vq ? vq->num : 0;
+    case COMMON_Q_MSIX:
+        return vq ? vq->msix_vector : VIRTIO_NO_VECTOR;
+    case COMMON_Q_ENABLE:
+        return vq ? vq->ready : 0;
+    case COMMON_Q_NOFF:
+        return vp->queue_select;
+    case COMMON_Q_DESCLO:
+        return vq ? (uint32_t)vq->desc_addr : 0;
+    case COMMON_Q_DESCHI:
+        return vq ? (uint32_t)(vq->desc_addr >> 32) : 0;
+    case COMMON_Q_AVAILLO:
+        return vq ? (uint32_t)vq->avail_addr : 0;
+    case COMMON_Q_AVAILHI:
+        return vq ? (uint32_t)(vq->avail_addr >> 32) : 0;
+    case COMMON_Q_USEDLO:
+        return vq ? (uint32_t)vq->used_addr : 0;
+    case COMMON_Q_USEDHI:
+        return vq ? (uint32_t)(vq->used_addr >> 32) : 0;
+    default:
+        return 0;
+    }
+}
+
+static void set_lo(uint64_t *r, uint32_t v)
+{
+    *r = (*r & ~0xffffffffull) | v;
+}
+
+static void set_hi(uint64_t *r, uint32_t v)
+{
+    *r = (*r & 0xffffffffull) | ((uint64_t)v << 32);
+}
+
+static void common_write(VirtioPci *vp, unsigned off, uint32_t v)
+{
+    VirtIODevice *vdev = vp->vdev;
+    VirtQueue *vq = selected_queue(vp);
+    /* Queue registers are frozen while the queue is enabled (4.1.4.3.2). */
+    bool vq_writable = vq && !vq->ready;
+    switch (off) {
+    case COMMON_DFSELECT:
+        vp->device_feature_select = v;
+        break;
+    case COMMON_GFSELECT:
+        vp->driver_feature_select = v;
+        break;
+    case COMMON_GF:
+        virtio_set_driver_features(vdev, vp->driver_feature_select, v);
+        break;
+    case COMMON_MSIX:
+        vdev->config_vector = checked_vector(vp, (uint16_t)v);
+        break;
+    case COMMON_STATUS:
+        virtio_set_status(vdev, (uint8_t)v);
+        if (vdev->status == 0) {
+            pci_set_irq(&vp->pci, 0);
+        }
+        break;
+    case COMMON_Q_SELECT:
+        vp->queue_select = (uint16_t)v;
+        break;
+    case COMMON_Q_SIZE:
+        if (vq_writable) {
+            vq->num = (uint16_t)v;
+        }
+        break;
+    case COMMON_Q_MSIX:
+        if (vq) {
+            vq->msix_vector = checked_vector(vp, (uint16_t)v);
+        }
+        break;
+    case COMMON_Q_ENABLE:
+        if (vq_writable && (v & 1)) {
+            virtio_queue_enable(vdev, vp->queue_select);
+        }
+        break;
+    case COMMON_Q_DESCLO:
+        if (vq_writable) {
+            set_lo(&vq->desc_addr, v);
+        }
+        break;
+    case COMMON_Q_DESCHI:
+        if (vq_writable) {
+            set_hi(&vq->desc_addr, v);
+        }
+        break;
+    case COMMON_Q_AVAILLO:
+        if (vq_writable) {
+            set_lo(&vq->avail_addr, v);
+        }
+        break;
+    case COMMON_Q_AVAILHI:
+        if (vq_writable) {
+            set_hi(&vq->avail_addr, v);
+        }
+        break;
+    case COMMON_Q_USEDLO:
+        if (vq_writable) {
+            set_lo(&vq->used_addr, v);
+        }
+        break;
+    case COMMON_Q_USEDHI:
+        if (vq_writable) {
+            set_hi(&vq->used_addr, v);
+        }
+        break;
+    default:
+        break; /* read-only or reserved */
+    }
+}
+
+/* Registers are 1, 2 or 4 bytes wide at their natural alignment; other
+ * accesses read 0 and are ignored (4.1.3.1 asks drivers for exactly that). */
+static unsigned common_reg_size(unsigned off)
+{
+    switch (off) {
+    case COMMON_STATUS:
+    case COMMON_CFGGEN:
+        return 1;
+    case COMMON_MSIX:
+    case COMMON_NUMQ:
+    case COMMON_Q_SELECT:
+    case COMMON_Q_SIZE:
+    case COMMON_Q_MSIX:
+    case COMMON_Q_ENABLE:
+    case COMMON_Q_NOFF:
+        return 2;
+    default:
+        return off < COMMON_SIZE && off % 4 == 0 ? 4 : 0;
+    }
+}
+
+/* ---- BAR 4 ---- */
+
+static uint64_t bar_read(void *opaque, uint64_t addr, unsigned size)
+{
+    VirtioPci *vp = opaque;
+    VirtIODevice *vdev = vp->vdev;
+    if (addr < VIRTIO_PCI_ISR_OFFSET) {
+        unsigned off = (unsigned)addr;
+        if (size == 8 && off % 8 == 0 && common_reg_size(off) == 4 &&
+            common_reg_size(off + 4) == 4) {
+            return common_read(vp, off) |
+                   ((uint64_t)common_read(vp, off + 4) << 32);
+        }
+        return common_reg_size(off) == size ? common_read(vp, off) : 0;
+    }
+    if (addr < VIRTIO_PCI_DEVICE_OFFSET) {
+        if (addr != VIRTIO_PCI_ISR_OFFSET) {
+            return 0;
+        }
+        uint8_t isr = vdev->isr;
+        vdev->isr = 0;
+        pci_set_irq(&vp->pci, 0);
+        return isr;
+    }
+    if (addr < VIRTIO_PCI_NOTIFY_OFFSET) {
+        return virtio_config_read(vdev, addr - VIRTIO_PCI_DEVICE_OFFSET, size);
+    }
+    return 0;
+}
+
+static void bar_write(void *opaque, uint64_t addr, uint64_t value,
+                      unsigned size)
+{
+    VirtioPci *vp = opaque;
+    VirtIODevice *vdev = vp->vdev;
+    if (addr < VIRTIO_PCI_ISR_OFFSET) {
+        unsigned off = (unsigned)addr;
+        if (size == 8 && off % 8 == 0 && common_reg_size(off) == 4 &&
+            common_reg_size(off + 4) == 4) {
+            common_write(vp, off, (uint32_t)value);
+            common_write(vp, off + 4, (uint32_t)(value >> 32));
+        } else if (common_reg_size(off) == size) {
+            common_write(vp, off, (uint32_t)value);
+        }
+        return;
+    }
+    if (addr < VIRTIO_PCI_DEVICE_OFFSET) {
+        return; /* ISR is read-only */
+    }
+    if (addr < VIRTIO_PCI_NOTIFY_OFFSET) {
+        virtio_config_write(vdev, addr - VIRTIO_PCI_DEVICE_OFFSET, value, size);
+        return;
+    }
+    uint64_t q = (addr - VIRTIO_PCI_NOTIFY_OFFSET) /
+                 VIRTIO_PCI_NOTIFY_MULTIPLIER;
+    if (q < vdev->nr_queues) {
+        virtio_queue_kick(vdev, (unsigned)q);
+    }
+}
+
+static const MemoryRegionOps bar_ops = {
+    .read = bar_read,
+    .write = bar_write,
+    .min_access = 1,
+    .max_access = 8,
+};
+
+/* ---- capabilities ---- */
+
+static uint8_t add_vendor_cap(VirtioPci *vp, uint8_t type, uint32_t offset,
+                              uint32_t length, uint8_t cap_len)
+{
+    uint8_t cap = pci_add_capability(&vp->pci, PCI_CAP_ID_VNDR, cap_len);
+    if (!cap) {
+        return 0;
+    }
+    uint8_t *c = vp->pci.config + cap;
+    c[2] = cap_len;
+    c[3] = type;
+    c[4] = VIRTIO_PCI_BAR;
+    pci_set_long(c + 8, offset);
+    pci_set_long(c + 12, length);
+    return cap;
+}
+
+/* 4.1.4.7: the driver names a BAR, offset and length in the capability and
+ * accesses the data dword to reach that BAR without mapping it. */
+static void pci_cfg_access(VirtioPci *vp, bool write)
+{
+    uint8_t *c = vp->pci.config + vp->pci_cfg_cap;
+    uint32_t offset = pci_get_long(c + 8), len = pci_get_long(c + 12);
+    if (c[4] != VIRTIO_PCI_BAR || (len != 1 && len != 2 && len != 4) ||
+        offset % len || offset >= VIRTIO_PCI_BAR_SIZE) {
+        return;
+    }
+    if (write) {
+        bar_write(vp, offset, pci_get_long(c + 16), len);
+    } else {
+        pci_set_long(c + 16, (uint32_t)bar_read(vp, offset, len));
+    }
+}
+
+static void config_write(PCIDevice *dev, uint32_t addr, uint32_t value,
+                         unsigned size)
+{
+    VirtioPci *vp = (VirtioPci *)dev;
+    msix_config_write(&vp->msix, addr, value, size);
+    uint32_t data = vp->pci_cfg_cap + 16u;
+    if (vp->pci_cfg_cap && addr < data + 4 && addr + size > data) {
+        pci_cfg_access(vp, true);
+    }
+}
+
+static bool config_read(PCIDevice *dev, uint32_t addr, unsigned size,
+                        uint32_t *value)
+{
+    VirtioPci *vp = (VirtioPci *)dev;
+    uint32_t data = vp->pci_cfg_cap + 16u;
+    if (vp->pci_cfg_cap && addr < data + 4 && addr + size > data) {
+        pci_cfg_access(vp, false);
+    }
+    return false;
+}
+
+bool virtio_pci_realize(VirtioPci *vp, VirtIODevice *vdev,
+                        uint32_t class_code, GError **errp)
+{
+    PCIDevice *dev = &vp->pci;
+    vp->vdev = vdev;
+    vdev->transport = (VirtioTransport){ transport_notify, vp };
+    pci_config_set_ids(dev, VIRTIO_PCI_VENDOR_ID,
+                       (uint16_t)(0x1040 + vdev->ops->device_id), 1,
+                       class_code);
+    pci_set_word(dev->config + PCI_SUBSYSTEM_VENDOR_ID, VIRTIO_PCI_VENDOR_ID);
+    pci_set_word(dev->config + PCI_SUBSYSTEM_ID, 0x40);
+    dev->config[PCI_INTERRUPT_PIN] = 1;
+    dev->config_write = config_write;
+    dev->config_read = config_read;
+
+    memory_region_init_io(&vp->bar, vdev->name, &bar_ops, vp,
+                          VIRTIO_PCI_BAR_SIZE);
+    pci_register_bar(dev, VIRTIO_PCI_BAR, PCI_BAR_MEM64, true,
+                     VIRTIO_PCI_BAR_SIZE, &vp->bar);
+    if (!msix_init(&vp->msix, dev, vdev->nr_queues + 1, VIRTIO_PCI_MSIX_BAR,
+                   errp)) {
+        return false;
+    }
+    uint8_t notify = add_vendor_cap(vp, CAP_NOTIFY, VIRTIO_PCI_NOTIFY_OFFSET,
+                                    VIRTIO_PCI_NOTIFY_MULTIPLIER *
+                                        vdev->nr_queues, 20);
+    if (notify) {
+        pci_set_long(dev->config + notify + 16, VIRTIO_PCI_NOTIFY_MULTIPLIER);
+    }
+    vp->pci_cfg_cap = 0;
+    if (!add_vendor_cap(vp, CAP_COMMON, VIRTIO_PCI_COMMON_OFFSET, COMMON_SIZE,
+                        16) ||
+        !add_vendor_cap(vp, CAP_ISR, VIRTIO_PCI_ISR_OFFSET, 1, 16) ||
+        !add_vendor_cap(vp, CAP_DEVICE, VIRTIO_PCI_DEVICE_OFFSET,
+                        vdev->ops->config_size, 16) ||
+        !notify ||
+        !(vp->pci_cfg_cap = add_vendor_cap(vp, CAP_PCI_CFG, 0, 0, 20))) {
+        error_setg(errp, "%s: no room for the virtio capabilities",
+                   vdev->name);
+        return false;
+    }
+    uint8_t *cfg = dev->wmask + vp->pci_cfg_cap;
+    cfg[4] = 0xff;                       /* bar */
+    pci_set_long(cfg + 8, 0xffffffffu);  /* offset */
+    pci_set_long(cfg + 12, 0xffffffffu); /* length */
+    pci_set_long(cfg + 16, 0xffffffffu); /* data */
+    return pci_device_register(dev, vdev->machine->pci, -1, errp);
+}
+
+void virtio_pci_reset(VirtioPci *vp)
+{
+    virtio_reset(vp->vdev);
+    msix_reset(&vp->msix);
+    vp->device_feature_select = vp->driver_feature_select = 0;
+    vp->queue_select = 0;
+    pci_device_reset(&vp->pci);
+}
+
+static const VMStateField virtio_pci_fields[] = {
+    VMSTATE_PCI_DEVICE(VirtioPci, pci),
+    VMSTATE_MSIX(VirtioPci, msix),
+    VMSTATE_U32(VirtioPci, device_feature_select),
+    VMSTATE_U32(VirtioPci, driver_feature_select),
+    VMSTATE_U16(VirtioPci, queue_select),
+    VMSTATE_END,
+};
+
+const VMStateDescription vmstate_virtio_pci = {
+    .name = "virtio-pci",
+    .version = 1,
+    .fields = virtio_pci_fields,
+};
