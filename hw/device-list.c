@@ -11,6 +11,7 @@
 #include "hw/intc/ioapic.h"
 #include "hw/machine.h"
 #include "hw/misc/misc.h"
+#include "hw/net/e1000.h"
 #include "hw/nvram/fw_cfg.h"
 #include "hw/pci/i440fx.h"
 #include "hw/timer/i8254.h"
@@ -35,5 +36,6 @@ const DeviceClass *const machine_device_types[] = {
     &ioapic_device_class,
     &i8254_device_class,
     &virtio_blk_pci_class,
+    &e1000_class,
     NULL,
 };

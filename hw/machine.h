@@ -23,6 +23,7 @@ typedef struct FwCfg FwCfg;
 typedef struct VCpu VCpu;
 typedef struct Accel Accel;
 typedef struct Drive Drive;
+typedef struct NetBackends NetBackends;
 
 #define MACHINE_NR_GSI 24
 #define MACHINE_MAX_CPUS 64
@@ -75,6 +76,7 @@ struct Machine {
     PCIBus *pci;
     FwCfg *fw_cfg;
     Chardev *serial[MACHINE_MAX_SERIAL];
+    NetBackends *net;     /* -netdev backends for NICs to claim (net/net.h) */
 
     Device *devices[MACHINE_MAX_DEVICES];
     unsigned nr_devices;

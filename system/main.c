@@ -17,7 +17,9 @@
 #include "hw/i386/pc.h"
 #include "hw/machine.h"
 #include "system/drive.h"
+#include "net/net.h"
 #include "system/monitor.h"
+#include "system/net-options.h"
 #include "system/options.h"
 #include "system/qmp.h"
 #include "system/vcpus.h"
@@ -309,6 +311,29 @@ static void send_msi(void *opaque, uint64_t addr, uint32_t data)
     a->ops->send_msi(a, addr, data);
 }
 
+/* -device NAME,props... (and the NICs -nic asks for). */
+static bool add_devices(Machine *m, const char *const *specs, unsigned nr,
+                        GError **errp)
+{
+    for (unsigned i = 0; i < nr; i++) {
+        gchar *name = g_strndup(specs[i], strcspn(specs[i], ","));
+        const char *props = specs[i] + strlen(name);
+        Device *d = machine_add_device(m, name, NULL,
+                                       *props ? props + 1 : NULL, errp);
+        if (d && !d->cls->user_creatable) {
+            error_setg(errp, "-device %s: this device cannot be added by the "
+                       "user", name);
+            d = NULL;
+        }
+        g_free(name);
+        if (!d) {
+            g_prefix_error(errp, "-device %s: ", specs[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool build_machine(Kestrel *k, GError **errp)
 {
     Options *o = &k->opt;
@@ -372,22 +397,18 @@ static bool build_machine(Kestrel *k, GError **errp)
         !drives_create_devices(m, errp)) {
         return false;
     }
-    for (unsigned i = 0; i < o->nr_devices; i++) {
-        gchar *name = g_strndup(o->devices[i], strcspn(o->devices[i], ","));
-        const char *props = o->devices[i] + strlen(name);
-        Device *d = machine_add_device(m, name, NULL,
-                                       *props ? props + 1 : NULL, errp);
-        if (d && !d->cls->user_creatable) {
-            error_setg(errp, "-device %s: this device cannot be added by the "
-                       "user", name);
-            d = NULL;
-        }
-        g_free(name);
-        if (!d) {
-            g_prefix_error(errp, "-device %s: ", o->devices[i]);
-            return false;
-        }
+    GPtrArray *nics = g_ptr_array_new_with_free_func(g_free);
+    if (!net_options_create(m, o, nics, errp)) {
+        g_ptr_array_free(nics, TRUE);
+        return false;
     }
+    bool devices_ok = add_devices(m, o->devices, o->nr_devices, errp) &&
+        add_devices(m, (const char **)nics->pdata, nics->len, errp);
+    g_ptr_array_free(nics, TRUE);
+    if (!devices_ok) {
+        return false;
+    }
+    net_options_check_peers(m);
     if (!drives_check_claimed(m, errp) || !pc_machine_done(m, errp)) {
         return false;
     }
@@ -487,6 +508,9 @@ static void teardown(Kestrel *k)
 {
     vcpus_destroy(k->vcpus);
     drives_close_all(&k->m);
+    if (k->m.net) {
+        net_backends_free(k->m.net);
+    }
     if (k->mon) {
         monitor_free(k->mon);
     }

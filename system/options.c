@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "system/net-options.h"
 #include "system/options.h"
 
 static const char usage_text[] =
@@ -63,7 +64,21 @@ static const char usage_text[] =
 "  -nographic           no display: serial port and monitor share the\n"
 "                       terminal (Ctrl-A C switches, Ctrl-A X quits)\n"
 "  -display none        no display (Kestrel has no graphical display yet)\n"
-"  -nodefaults          no default devices (serial port, monitor)\n"
+"  -nodefaults          no default devices (serial port, monitor, NIC)\n"
+"\n"
+"Network (see docs/net.md):\n"
+"  -netdev user,id=ID[,net=ADDR/MASK][,host=ADDR][,dns=ADDR][,restrict=on]\n"
+"         [,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...\n"
+"                       user-mode networking (NAT, DHCP, DNS) via libslirp\n"
+"  -netdev socket,id=ID,listen=[HOST]:PORT|connect=HOST:PORT|mcast=ADDR:PORT\n"
+"                       a cable to another VM (QEMU's framing)\n"
+"  -netdev tap,id=ID[,ifname=NAME][,script=no][,downscript=no]\n"
+"                       a host tap interface\n"
+"  -device e1000,netdev=ID[,mac=52:54:00:xx:xx:xx]\n"
+"                       a NIC joined to backend ID\n"
+"  -nic user|socket|tap[,model=e1000][,mac=..][,backend opts]\n"
+"                       a backend and its NIC in one option; -nic none: no\n"
+"                       NIC (default: -nic user,model=e1000)\n"
 "\n"
 "Run state:\n"
 "  -S                   start with the vCPUs paused ('cont' in the monitor)\n"
@@ -87,7 +102,8 @@ static const OptDef opt_defs[] = {
     { "chardev", ARG }, { "monitor", ARG }, { "qmp", ARG }, { "display", ARG },
     { "device", ARG }, { "name", ARG }, { "nographic", NOARG },
     { "no-reboot", NOARG }, { "no-shutdown", NOARG }, { "S", NOARG },
-    { "nodefaults", NOARG }, { "h", NOARG }, { "help", NOARG },
+    { "nodefaults", NOARG }, { "netdev", ARG }, { "nic", ARG },
+    { "h", NOARG }, { "help", NOARG },
     { "version", NOARG }, { "drive", ARG }, { "hda", ARG }, { "hdb", ARG },
     { "hdc", ARG }, { "hdd", ARG }, { "cdrom", ARG }, { "snapshot", NOARG },
     { NULL, NOARG },
@@ -389,6 +405,10 @@ bool options_parse(Options *o, int argc, char **argv, OptAction *action,
                 !strcmp(name, "drive") ? arg : short_drive_spec(name, arg);
         } else if (!strcmp(name, "snapshot")) {
             o->snapshot = true;
+        } else if (!strcmp(name, "netdev") || !strcmp(name, "nic")) {
+            if (!net_option_add(o, name, arg, errp)) {
+                return false;
+            }
         } else if (!strcmp(name, "name")) {
             o->name = arg;
         } else if (!strcmp(name, "nographic")) {

@@ -13,6 +13,8 @@
 #define OPT_MAX_DEVICES 32
 #define OPT_MAX_CHARDEVS 8
 #define OPT_MAX_DRIVES 16
+#define OPT_MAX_NETDEVS 8
+#define OPT_MAX_NICS 8
 
 typedef enum OptAction {
     OPT_RUN,           /* start a machine */
@@ -43,6 +45,11 @@ typedef struct Options {
                                            -cdrom become -drive strings */
     unsigned nr_drives;
     bool snapshot;               /* -snapshot */
+    const char *netdevs[OPT_MAX_NETDEVS]; /* -netdev (system/net-options.c) */
+    unsigned nr_netdevs;
+    const char *nics[OPT_MAX_NICS];       /* -nic */
+    unsigned nr_nics;
+    bool nic_none;                        /* -nic none */
     const char *name;
     bool nographic;
     bool no_reboot;
