@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "accel/tcg/tcg.h"
 #include "cpu/x86/mem.h"
@@ -123,6 +124,20 @@ static inline void run_tb(X86Cpu *cpu, const TB *tb)
     cpu->cur = NULL;
 }
 
+/* KESTREL_TCG_STATS=1: counts, wall time and this thread's CPU time (MIPS
+ * per CPU second stay meaningful on a loaded host). */
+static void print_stats(TcgVCpu *t)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    double cpu_s = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    fprintf(stderr, "tcg: %" PRIu64 " blocks %" PRIu64 " insns %" PRIu64
+            " translated %" PRIu64 " flushes %.1f s cpu %.1f s %.0f MIPS/cpu-s\n",
+            t->blocks, t->insns, t->tbs.translated, t->tbs.flushes,
+            (g_get_monotonic_time() - t->start_us) / 1e6, cpu_s,
+            cpu_s > 0 ? t->insns / cpu_s / 1e6 : 0.0);
+}
+
 /* Trace aid: the bytes at CS:RIP (through the page tables, if mapped). */
 static void trace_bytes(X86Cpu *cpu)
 {
@@ -144,8 +159,11 @@ VCpuExit tcg_exec(TcgVCpu *t)
     X86Cpu *cpu = &t->cpu;
     jmp_buf jb;
     VCpuExit exit = VCPU_EXIT_KICKED;
+    TBCache *c = &t->tbs;
+    c->chain_prev = NULL;
     cpu->jmp = &jb;
     if (setjmp(jb)) {
+        c->chain_prev = NULL;
         /* an exception: restore RIP to the faulting instruction and deliver */
         if (cpu->cur) {
             cpu->env->rip = cpu->cur->ip;
@@ -177,9 +195,17 @@ VCpuExit tcg_exec(TcgVCpu *t)
                 break;
             }
         }
-        const TB *tb = tb_lookup_fast(&t->tbs, cpu);
-        if (unlikely(!tb)) {
-            tb = tb_find(&t->tbs, cpu, tcg_mark_code, t);
+        TB *prev = c->chain_prev;
+        TB *tb = prev ? tb_lookup_chained(prev, cpu) : NULL;
+        if (!tb) {
+            tb = tb_lookup_fast(c, cpu);
+            if (unlikely(!tb)) {
+                tb = tb_find(c, cpu, tcg_mark_code, t);
+            }
+            /* a flush inside tb_find discarded prev (chain_prev is cleared) */
+            if (c->chain_prev) {
+                tb_link(c->chain_prev, tb, cpu->tlb_gen);
+            }
         }
         if (t->trace) {
             fprintf(stderr, "tcg: tb %04x:%016" PRIx64 " n=%u\n",
@@ -188,11 +214,9 @@ VCpuExit tcg_exec(TcgVCpu *t)
         t->cur_tb = tb;
         t->insns += tb->n;
         if (unlikely((++t->blocks & 0x3fffff) == 0) && t->stats) {
-            fprintf(stderr, "tcg: %" PRIu64 " blocks %" PRIu64 " insns %" PRIu64
-                    " translated %" PRIu64 " flushes %.1f s\n", t->blocks, t->insns,
-                    t->tbs.translated, t->tbs.flushes,
-                    (g_get_monotonic_time() - t->start_us) / 1e6);
+            print_stats(t);
         }
+        c->chain_prev = tb;
         run_tb(cpu, tb);
         t->cur_tb = NULL;
     }

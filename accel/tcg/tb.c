@@ -32,6 +32,7 @@ void tb_cache_flush(TBCache *c)
     memset(c->hash, 0, sizeof(c->hash));
     memset(c->pages, 0, sizeof(c->pages));
     memset(c->jc, 0, sizeof(c->jc));
+    c->chain_prev = NULL;
     c->flushes++;
 }
 
@@ -103,6 +104,9 @@ static TB *tb_translate(TBCache *c, X86Cpu *cpu, uint64_t pc, uint64_t cs_base,
     tb->flags = flags;
     tb->n = 0;
     tb->valid = true;
+    tb->link_gen = cpu->tlb_gen;
+    tb->next[0] = tb->next[1] = NULL;
+    tb->next_pc[0] = tb->next_pc[1] = ~0ull;
     uint64_t wrap = cpu->code_size == 8 ? ~0ull : 0xffffffffull;
     uint64_t first_page = (cs_base + pc) & wrap & ~0xfffull;
     uint64_t ip = pc;
@@ -154,6 +158,19 @@ static TB *tb_translate(TBCache *c, X86Cpu *cpu, uint64_t pc, uint64_t cs_base,
         mark_code(opaque, tb->phys2);
     }
     return tb;
+}
+
+void tb_link(TB *prev, TB *next, uint32_t tlb_gen)
+{
+    if (prev->link_gen != tlb_gen) {
+        prev->link_gen = tlb_gen;
+        prev->next[0] = prev->next[1] = NULL;
+        prev->next_pc[0] = prev->next_pc[1] = ~0ull;
+    }
+    /* slot 0 keeps the first successor; slot 1 takes the latest other one */
+    int slot = prev->next[0] == NULL || prev->next_pc[0] == next->pc ? 0 : 1;
+    prev->next[slot] = next;
+    prev->next_pc[slot] = next->pc;
 }
 
 TB *tb_find(TBCache *c, X86Cpu *cpu, void (*mark_code)(void *opaque, uint64_t page),

@@ -25,6 +25,13 @@ struct TB {
     uint32_t flags;    /* mode key: code size, MMU index */
     uint16_t n;        /* number of instructions */
     bool valid;
+    /* Block chaining: the blocks that followed this one last time, keyed by
+     * their RIP; trusted only while the TLB generation is link_gen (the
+     * virtual-to-physical mapping they were found under); a flush of the
+     * arena drops them all. */
+    uint32_t link_gen;
+    uint64_t next_pc[2];
+    TB *next[2];
     TB *hash_next;
     TB *page_next[2];  /* chains of the page hash, for phys and phys2 */
     X86DecodedInsn insn[];
@@ -38,6 +45,7 @@ typedef struct TBCache {
     TB *pages[1u << TB_PAGE_HASH_BITS];
     TB *jc[1u << TB_JC_BITS];
     uint32_t jc_tlb_gen;
+    TB *chain_prev;    /* the block that ran last (NULL after a flush) */
     uint64_t flushes;
     uint64_t translated;
 } TBCache;
@@ -59,6 +67,26 @@ static inline TB *tb_lookup_fast(TBCache *c, const X86Cpu *cpu)
     }
     return NULL;
 }
+
+/* The block to run after `prev` when the CPU is at its current CS:RIP, if
+ * `prev` has been linked to it; NULL otherwise. */
+static inline TB *tb_lookup_chained(const TB *prev, const X86Cpu *cpu)
+{
+    const X86State *env = cpu->env;
+    if (prev->link_gen != cpu->tlb_gen) {
+        return NULL;
+    }
+    TB *tb = prev->next_pc[0] == env->rip ? prev->next[0]
+           : prev->next_pc[1] == env->rip ? prev->next[1] : NULL;
+    if (tb && tb->valid && tb->cs_base == env->segs[R_CS].base &&
+        tb->flags == (cpu->code_size | ((uint32_t)cpu->mmu_idx << 4))) {
+        return tb;
+    }
+    return NULL;
+}
+
+/* Remember that `next` followed `prev` (both from the current arena). */
+void tb_link(TB *prev, TB *next, uint32_t tlb_gen);
 
 bool tb_cache_init(TBCache *c, size_t arena_size);
 void tb_cache_destroy(TBCache *c);
