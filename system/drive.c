@@ -343,6 +343,43 @@ static bool open_image(Machine *m, DriveEntry *e, const DriveOptions *o,
     return true;
 }
 
+bool drive_replace_medium(Machine *m, Drive *d, const char *file,
+                          const char *format, GError **errp)
+{
+    DriveEntry *e = (DriveEntry *)d;
+    DriveEntry fresh = { .drive = { .read_only = true } };
+    if (file) {
+        DriveOptions o = { .file = (char *)file, .format = (char *)format,
+                           .read_only = true };
+        if (format && !bdrv_find_format(format)) {
+            error_setg(errp, "unknown format '%s' (raw or qcow2)", format);
+            return false;
+        }
+        if (!open_image(m, &fresh, &o, false, errp)) {
+            if (fresh.drive.blk) {
+                blk_close(fresh.drive.blk);
+            }
+            for (unsigned i = 0; i < fresh.nr_locks; i++) {
+                image_unlock(fresh.locks[i]);
+            }
+            return false;
+        }
+    }
+    if (d->blk) {
+        blk_close(d->blk);
+    }
+    for (unsigned i = 0; i < e->nr_locks; i++) {
+        image_unlock(e->locks[i]);
+    }
+    g_free(d->filename);
+    d->filename = g_strdup(file);
+    d->blk = fresh.drive.blk;
+    d->format = fresh.drive.format;
+    memcpy(e->locks, fresh.locks, sizeof(e->locks));
+    e->nr_locks = fresh.nr_locks;
+    return true;
+}
+
 static bool add_drive(Machine *m, DriveOptions *o, bool snapshot_all,
                       GError **errp)
 {

@@ -41,6 +41,12 @@ void drive_options_clear(DriveOptions *o);
  * is -snapshot. */
 bool drives_open(Machine *m, const char *const *specs, unsigned nr,
                  bool snapshot_all, GError **errp);
+/* Give a removable drive a new medium, opened read-only and locked as
+ * -drive would (file NULL: no medium).  On failure nothing changes.  The
+ * caller makes sure no device request uses the old medium (it is closed)
+ * and tells the device. */
+bool drive_replace_medium(Machine *m, Drive *d, const char *file,
+                          const char *format, GError **errp);
 /* One ide-hd/ide-cd per if=ide drive and one virtio-blk-pci per if=virtio
  * drive, in index order. */
 bool drives_create_devices(Machine *m, GError **errp);

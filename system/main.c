@@ -15,6 +15,7 @@
 #include "chardev/chardev.h"
 #include "core/error.h"
 #include "hw/i386/pc.h"
+#include "hw/ide/ide.h"
 #include "hw/machine.h"
 #include "system/drive.h"
 #include "net/net.h"
@@ -264,6 +265,35 @@ static void mon_mtree(void *opaque, GString *out)
     mtree_of(&m->io, out);
 }
 
+/* change/eject: only IDE CD-ROM drives take media changes. */
+static bool mon_change_medium(void *opaque, const char *device,
+                              const char *file, const char *format,
+                              bool force, GError **errp)
+{
+    Machine *m = &((Kestrel *)opaque)->m;
+    Drive *d = drive_find(m, device);
+    Device *ctrl = ide_controller(m);
+    BlockBackend *old;
+    unsigned bus, unit;
+
+    if (!d) {
+        error_setg(errp, "Device '%s' not found", device);
+        return false;
+    }
+    if (!d->claimed_by || d->claimed_by->cls != &ide_cd_class ||
+        !ide_device_slot(d->claimed_by, &bus, &unit)) {
+        error_setg(errp, "Device '%s' is not a removable medium device "
+                   "(only ide-cd drives are)", device);
+        return false;
+    }
+    if (!ide_cd_change_allowed(ctrl, bus, unit, force, errp) ||
+        !drive_replace_medium(m, d, file, format, errp)) {
+        g_prefix_error(errp, "%s: ", device);
+        return false;
+    }
+    return ide_cd_change(ctrl, bus, unit, d->blk, force, &old, errp);
+}
+
 static MonitorHooks monitor_hooks(Kestrel *k)
 {
     MonitorHooks h = {
@@ -271,7 +301,8 @@ static MonitorHooks monitor_hooks(Kestrel *k)
         .system_reset = mon_reset, .system_powerdown = mon_powerdown,
         .status = mon_status, .nr_cpus = mon_nr_cpus,
         .get_cpu_state = mon_cpu_state, .info_qtree = mon_qtree,
-        .info_mtree = mon_mtree, .version = KESTREL_VERSION,
+        .info_mtree = mon_mtree, .change_medium = mon_change_medium,
+        .version = KESTREL_VERSION,
         .opaque = k,
     };
     return h;

@@ -339,6 +339,40 @@ HOOK_CMD(cmd_cont, cont)
 HOOK_CMD(cmd_system_reset, system_reset)
 HOOK_CMD(cmd_system_powerdown, system_powerdown)
 
+static void change_medium(Monitor *mon, const char *device, const char *file,
+                          const char *format, bool force)
+{
+    GError *err = NULL;
+
+    if (!mon->hooks.change_medium) {
+        monitor_printf(mon, "there are no removable drives\n");
+    } else if (!mon->hooks.change_medium(mon->hooks.opaque, device, file,
+                                         format, force, &err)) {
+        monitor_printf(mon, "%s\n", err->message);
+        g_error_free(err);
+    }
+}
+
+static void cmd_change(Monitor *mon, int argc, char **argv)
+{
+    if (argc < 3) {
+        monitor_printf(mon, "change: usage: change DEVICE FILE [FORMAT]\n");
+        return;
+    }
+    change_medium(mon, argv[1], argv[2], argc > 3 ? argv[3] : NULL, false);
+}
+
+static void cmd_eject(Monitor *mon, int argc, char **argv)
+{
+    bool force = argc > 1 && !strcmp(argv[1], "-f");
+
+    if (argc != 2 + force) {
+        monitor_printf(mon, "eject: usage: eject [-f] DEVICE\n");
+        return;
+    }
+    change_medium(mon, argv[1 + force], NULL, NULL, force);
+}
+
 static void cmd_quit(Monitor *mon, int argc, char **argv)
 {
     mon->quitting = true;
@@ -359,6 +393,10 @@ static const MonCmd cmds[] = {
     { "system_reset", NULL, "", "reset the machine", 0, cmd_system_reset },
     { "system_powerdown", NULL, "", "press the power button (ACPI)", 0,
       cmd_system_powerdown },
+    { "change", NULL, "device filename [format]", "insert a medium into a "
+      "CD-ROM drive (e.g. change ide1-cd0 new.iso)", 3, cmd_change },
+    { "eject", NULL, "[-f] device", "eject the medium of a CD-ROM drive "
+      "(-f: even if the guest locked it)", 2, cmd_eject },
     { "quit", "q", "", "quit the emulator", 0, cmd_quit },
 };
 

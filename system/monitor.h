@@ -1,7 +1,8 @@
 /*
  * The human monitor (HMP): a "(kestrel) " prompt on a chardev with the
  * command names QEMU users know (help, info status/version/cpus/registers/
- * qtree/mtree, cpu, stop, cont, system_reset, system_powerdown, quit).
+ * qtree/mtree, cpu, stop, cont, system_reset, system_powerdown, change,
+ * eject, quit).
  *
  * The monitor reaches the machine only through MonitorHooks.  Commands run
  * where chardev input is delivered: on the main loop with the machine lock
@@ -33,6 +34,10 @@ typedef struct MonitorHooks {
      * device tree / the flat memory view as text lines to out. */
     void (*info_qtree)(void *opaque, GString *out);
     void (*info_mtree)(void *opaque, GString *out);
+    /* Optional: "change DEVICE FILE [FORMAT]" and "eject [-f] DEVICE" give a
+     * removable drive a new medium (file NULL: none). */
+    bool (*change_medium)(void *opaque, const char *device, const char *file,
+                          const char *format, bool force, GError **errp);
     /* For "info version" and the banner, e.g. "0.1.0". */
     const char *version;
     void *opaque;

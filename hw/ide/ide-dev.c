@@ -23,6 +23,7 @@ typedef struct IDEDevConfig {
     uint8_t unit;
     char *serial;
     char *model;
+    unsigned attached_bus, attached_unit;
 } IDEDevConfig;
 
 static bool parse_bus(const char *s, int *bus, GError **errp)
@@ -115,6 +116,8 @@ static bool realize(Device *dev, IDEMedia media, GError **errp)
         g_prefix_error(errp, "%s: ", dev->cls->name);
         return false;
     }
+    c->attached_bus = bus;
+    c->attached_unit = unit;
     return true;
 }
 
@@ -160,3 +163,16 @@ const DeviceClass ide_cd_class = {
     .user_creatable = true,
     .realize = ide_cd_realize,
 };
+
+bool ide_device_slot(Device *dev, unsigned *bus, unsigned *unit)
+{
+    IDEDevConfig *c = (IDEDevConfig *)dev;
+
+    if (!dev || (dev->cls != &ide_hd_class && dev->cls != &ide_cd_class) ||
+        !dev->realized) {
+        return false;
+    }
+    *bus = c->attached_bus;
+    *unit = c->attached_unit;
+    return true;
+}

@@ -40,9 +40,14 @@ bool ide_unit_used(Device *ctrl, unsigned bus, unsigned unit);
 
 /* Replace a CD-ROM's medium (NULL: eject).  Returns the old medium in
  * *old (the caller closes it) or false with errp when the drive is locked
- * (eject refused) or busy. */
+ * by the guest (unless force) or busy.  ide_cd_change_allowed() makes the
+ * same checks without changing anything. */
+bool ide_cd_change_allowed(Device *ctrl, unsigned bus, unsigned unit,
+                           bool force, GError **errp);
 bool ide_cd_change(Device *ctrl, unsigned bus, unsigned unit,
                    BlockBackend *blk, bool force, BlockBackend **old,
                    GError **errp);
+/* The slot an ide-hd/ide-cd device sits in; false for other devices. */
+bool ide_device_slot(Device *dev, unsigned *bus, unsigned *unit);
 
 #endif

@@ -376,9 +376,8 @@ bool ide_attach(Device *ctrl, unsigned bus, unsigned unit, IDEMedia media,
     return true;
 }
 
-bool ide_cd_change(Device *ctrl, unsigned bus, unsigned unit,
-                   BlockBackend *blk, bool force, BlockBackend **old,
-                   GError **errp)
+bool ide_cd_change_allowed(Device *ctrl, unsigned bus, unsigned unit,
+                           bool force, GError **errp)
 {
     IDEDrive *d = find_drive(ctrl, bus, unit, errp);
 
@@ -398,6 +397,18 @@ bool ide_cd_change(Device *ctrl, unsigned bus, unsigned unit,
         error_setg(errp, "the CD-ROM drive is busy; try again");
         return false;
     }
+    return true;
+}
+
+bool ide_cd_change(Device *ctrl, unsigned bus, unsigned unit,
+                   BlockBackend *blk, bool force, BlockBackend **old,
+                   GError **errp)
+{
+    if (!ide_cd_change_allowed(ctrl, bus, unit, force, errp)) {
+        return false;
+    }
+    IDEDrive *d = find_drive(ctrl, bus, unit, errp);
+
     *old = d->blk;
     atapi_change_medium(d, blk);
     return true;

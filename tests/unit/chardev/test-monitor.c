@@ -27,6 +27,7 @@ typedef struct Env {
     /* fake machine */
     bool paused;
     unsigned stops, conts, resets, powerdowns, quits, status_calls;
+    char media[128];   /* the last change_medium call, as text */
 } Env;
 
 static void h_quit(void *o) { ((Env *)o)->quits++; }
@@ -67,6 +68,20 @@ static void h_mtree(void *o, GString *out)
     g_string_append(out, "0000000000000000-000000000009ffff (ram)");
 }
 
+static bool h_change_medium(void *o, const char *device, const char *file,
+                            const char *format, bool force, GError **errp)
+{
+    Env *e = o;
+
+    if (!strcmp(device, "locked")) {
+        g_set_error(errp, G_FILE_ERROR, 0, "drive is locked");
+        return false;
+    }
+    g_snprintf(e->media, sizeof(e->media), "%s %s %s %d", device,
+               file ? file : "-", format ? format : "-", force);
+    return true;
+}
+
 static const MonitorHooks hooks = {
     .quit = h_quit,
     .stop = h_stop,
@@ -77,6 +92,7 @@ static const MonitorHooks hooks = {
     .nr_cpus = h_nr_cpus,
     .get_cpu_state = h_get_cpu_state,
     .info_mtree = h_mtree,
+    .change_medium = h_change_medium,
     .version = "9.8.7",
 };
 
@@ -245,6 +261,20 @@ static void test_commands(void **state)
     h = command(e, "info mtree\n");
     assert_non_null(strstr(h, "(ram)"));
     g_free(command(e, "cpu 7\n"));
+    /* change / eject reach the machine with QEMU's arguments. */
+    g_free(command(e, "change ide1-cd0 /x/a.iso\n"));
+    assert_string_equal(e->media, "ide1-cd0 /x/a.iso - 0");
+    g_free(command(e, "change ide1-cd0 b.iso raw\n"));
+    assert_string_equal(e->media, "ide1-cd0 b.iso raw 0");
+    g_free(command(e, "eject -f ide1-cd0\n"));
+    assert_string_equal(e->media, "ide1-cd0 - - 1");
+    g_free(command(e, "eject cd\n"));
+    assert_string_equal(e->media, "cd - - 0");
+    g_autofree char *i = command(e, "eject locked\n");
+    assert_non_null(strstr(i, "drive is locked"));
+    g_autofree char *j = command(e, "change ide1-cd0\n");
+    assert_non_null(strstr(j, "usage: change DEVICE FILE"));
+    assert_string_equal(e->media, "cd - - 0");
     send_str(e->peer, "q\n");
     while (e->quits == 0) {
         assert_true(read_until(e->ctx, e->peer, e->out, "q\r\n"));
