@@ -12,6 +12,7 @@
 #include "hw/machine.h"
 #include "hw/misc/misc.h"
 #include "hw/net/e1000.h"
+#include "hw/net/virtio-net.h"
 #include "hw/nvram/fw_cfg.h"
 #include "hw/pci/i440fx.h"
 #include "hw/timer/i8254.h"
@@ -37,5 +38,6 @@ const DeviceClass *const machine_device_types[] = {
     &i8254_device_class,
     &virtio_blk_pci_class,
     &e1000_class,
+    &virtio_net_pci_class,
     NULL,
 };

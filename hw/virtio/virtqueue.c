@@ -275,6 +275,11 @@ VqPopResult virtqueue_pop(VirtQueue *vq, VirtQueueElement *elem)
     return VQ_POPPED;
 }
 
+void virtqueue_unpop(VirtQueue *vq, unsigned n)
+{
+    vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);
+}
+
 void virtqueue_push(VirtQueue *vq, uint16_t head, uint32_t len)
 {
     if (!vq->ready) {

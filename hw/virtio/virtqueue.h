@@ -94,6 +94,9 @@ VqPopResult virtqueue_pop(VirtQueue *vq, VirtQueueElement *elem);
 /* Number of chains the driver made available and we did not pop yet (0 if
  * the available index is insane: the next pop reports it). */
 unsigned virtqueue_pending(VirtQueue *vq);
+/* Put the last n popped chains back, unused (a device that found too few
+ * buffers for a whole packet); they are popped again later. */
+void virtqueue_unpop(VirtQueue *vq, unsigned n);
 /* Give a chain back with len bytes written to its in[] buffers. */
 void virtqueue_push(VirtQueue *vq, uint16_t head, uint32_t len);
 /* Should the driver be interrupted for what was pushed since the last
