@@ -60,6 +60,7 @@ def boot(emulator, accel, model, net_args, log_name=None):
     try:
         vm.wait_for(guest_assets.INIT_MARKER, BOOT_TIMEOUT)
         vm.wait_for(r"guest# ", CMD_TIMEOUT)
+        vm.run("dmesg -n 1", timeout=CMD_TIMEOUT)  # keep the console quiet
     except Timeout:
         vm.kill()
         raise
