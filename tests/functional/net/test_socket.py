@@ -7,8 +7,8 @@ usage: test_socket.py EMULATOR ACCEL MODEL [EMULATOR2]
 import hashlib
 import sys
 
-import guest_assets
 from nettest import CMD_TIMEOUT, boot, free_port, parse_args, static_ip
+import guest_assets  # noqa: E402  (nettest put its folder on the path)
 
 emulator, accel, model = parse_args()
 emulator2 = sys.argv[4] if len(sys.argv) > 4 else emulator
