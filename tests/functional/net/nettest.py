@@ -95,9 +95,9 @@ def free_port():
 
 
 class FileServer:
-    """An HTTP server on the host's loopback serving one file."""
+    """An HTTP server (on the host's loopback by default) serving one file."""
 
-    def __init__(self, data):
+    def __init__(self, data, host="127.0.0.1"):
         payload = data
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -110,7 +110,7 @@ class FileServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = http.server.ThreadingHTTPServer((host, 0), Handler)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever,
                                        daemon=True)
