@@ -6,26 +6,60 @@
  * round by MXCSR.RC (or truncate) and give the integer indefinite (only the
  * sign bit set) with #I for NaNs and out-of-range values (vol. 1, 4.8.3.8).
  */
-#include <fenv.h>
-#include <math.h>
-
 #include "cpu/x86/sse-fpenv.h"
 
-/* double (or widened float) bits -> int32/int64, `bits` wide */
+/* Round a finite double to an integer value by rc (0 nearest-even, 1 down,
+ * 2 up, 3 toward zero), with integer arithmetic only (host library rounding
+ * functions may raise flags of their own); *inexact when it changed. */
+static double round_int(double x, unsigned rc, bool *inexact)
+{
+    uint64_t u = f64_bits(x);
+    bool neg = u >> 63;
+    int e = (int)((u >> 52) & 0x7ff) - 1023;
+    uint64_t val, rem, half;
+    if (e >= 52) {
+        *inexact = false;
+        return x;
+    }
+    if (e < 0) {
+        val = 0;
+        rem = u & ~F64_SIGN;                 /* nonzero unless x is zero */
+        half = 0x3fe0000000000000ull;        /* 0.5 */
+    } else {
+        uint64_t m = (u & 0x000fffffffffffffull) | (1ull << 52);
+        unsigned sh = 52u - (unsigned)e;
+        val = m >> sh;
+        rem = m & ((1ull << sh) - 1);
+        half = 1ull << (sh - 1);
+    }
+    *inexact = rem != 0;
+    bool up;
+    switch (rc & 3) {
+    case 0: up = rem > half || (rem == half && (val & 1)); break;
+    case 1: up = neg && rem; break;
+    case 2: up = !neg && rem; break;
+    default: up = false; break;
+    }
+    val += up;
+    return neg ? -(double)val : (double)val;
+}
+
+/* double (or widened float) -> int32/int64, `bits` wide */
 static uint64_t to_int(SseFp *e, double x, bool nan, bool trunc, unsigned bits)
 {
     uint64_t indefinite = bits == 64 ? 1ull << 63 : 1ull << 31;
+    bool inexact;
     if (nan) {
         e->pre |= MXCSR_IE;
         return indefinite;
     }
-    double r = trunc ? __builtin_trunc(x) : nearbyint(x);
+    double r = round_int(x, trunc ? 3 : (e->mxcsr >> MXCSR_RC_SHIFT) & 3, &inexact);
     double lim = bits == 64 ? 9223372036854775808.0 : 2147483648.0;
     if (!(r >= -lim && r < lim)) {
         e->pre |= MXCSR_IE;
         return indefinite;
     }
-    if (r != x) {
+    if (inexact) {
         e->post |= MXCSR_PE;
     }
     return bits == 64 ? (uint64_t)(int64_t)r : (uint32_t)(int32_t)r;
@@ -200,7 +234,7 @@ void sse_cvt(X86Cpu *cpu, const X86DecodedInsn *d)
 
 /* ROUNDPS/PD/SS/SD: imm[1:0] rounding mode unless imm[2] (MXCSR.RC);
  * imm[3] suppresses the precision exception.  Invalid only for SNaN. */
-static uint32_t round_f32(SseFp *e, uint32_t u, unsigned imm)
+static uint32_t round_f32(SseFp *e, uint32_t u, unsigned imm, unsigned rc)
 {
     u = f32_daz(e, u);
     if (f32_is_nan(u)) {
@@ -209,15 +243,15 @@ static uint32_t round_f32(SseFp *e, uint32_t u, unsigned imm)
         }
         return u | F32_QBIT;
     }
-    volatile float x = f32_from(u);
-    float r = nearbyintf(x);
-    if (r != x && !(imm & 8)) {
+    bool inexact;
+    float r = (float)round_int(f32_from(u), rc, &inexact);
+    if (inexact && !(imm & 8)) {
         e->post |= MXCSR_PE;
     }
     return f32_bits(r);
 }
 
-static uint64_t round_f64(SseFp *e, uint64_t u, unsigned imm)
+static uint64_t round_f64(SseFp *e, uint64_t u, unsigned imm, unsigned rc)
 {
     u = f64_daz(e, u);
     if (f64_is_nan(u)) {
@@ -226,9 +260,9 @@ static uint64_t round_f64(SseFp *e, uint64_t u, unsigned imm)
         }
         return u | F64_QBIT;
     }
-    volatile double x = f64_from(u);
-    double r = nearbyint(x);
-    if (r != x && !(imm & 8)) {
+    bool inexact;
+    double r = round_int(f64_from(u), rc, &inexact);
+    if (inexact && !(imm & 8)) {
         e->post |= MXCSR_PE;
     }
     return f64_bits(r);
@@ -244,24 +278,22 @@ void sse_round(X86Cpu *cpu, const X86DecodedInsn *d)
     XmmReg *x = sse_xmm(cpu, d->reg);
     r = *x;
     sse_fp_begin(cpu, &e);
-    if (!(imm & 4)) {
-        sse_fp_set_rounding(&e, imm & 3);
-    }
+    unsigned rc = (imm & 4) ? (e.mxcsr >> MXCSR_RC_SHIFT) & 3 : imm & 3;
     switch (d->aux) {
     case FPS_PS:
         for (unsigned i = 0; i < 4; i++) {
-            r.d[i] = round_f32(&e, s.d[i], imm);
+            r.d[i] = round_f32(&e, s.d[i], imm, rc);
         }
         break;
     case FPS_PD:
-        r.q[0] = round_f64(&e, s.q[0], imm);
-        r.q[1] = round_f64(&e, s.q[1], imm);
+        r.q[0] = round_f64(&e, s.q[0], imm, rc);
+        r.q[1] = round_f64(&e, s.q[1], imm, rc);
         break;
     case FPS_SS:
-        r.d[0] = round_f32(&e, s.d[0], imm);
+        r.d[0] = round_f32(&e, s.d[0], imm, rc);
         break;
     default:
-        r.q[0] = round_f64(&e, s.q[0], imm);
+        r.q[0] = round_f64(&e, s.q[0], imm, rc);
         break;
     }
     sse_fp_end(&e);

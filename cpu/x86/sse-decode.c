@@ -390,12 +390,11 @@ bool x86_sse_decode(X86DecodedInsn *insn)
 }
 
 /* CPUID.1:EDX MMX(23) SSE(25) SSE2(26); ECX SSE3(0) PCLMULQDQ(1) SSSE3(9)
- * SSE4.1(19) SSE4.2(20): advertised once the differential test covers
- * them (the kestrel-dev model claims MMX/SSE/SSE2 meanwhile). */
+ * SSE4.1(19) SSE4.2(20). */
 void x86_sse_cpuid_features(uint32_t *leaf1_edx, uint32_t *leaf1_ecx,
                             uint32_t *ext1_ecx)
 {
-    (void)leaf1_edx;
-    (void)leaf1_ecx;
     (void)ext1_ecx;
+    *leaf1_edx |= 1u << 23 | 1u << 25 | 1u << 26;
+    *leaf1_ecx |= 1u << 0 | 1u << 1 | 1u << 9 | 1u << 19 | 1u << 20;
 }

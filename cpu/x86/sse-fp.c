@@ -41,12 +41,6 @@ void sse_fp_begin(X86Cpu *cpu, SseFp *e)
     }
 }
 
-void sse_fp_set_rounding(SseFp *e, unsigned rc)
-{
-    fesetround(host_round[rc & 3]);
-    e->rounding = true;
-}
-
 G_NORETURN void sse_raise_simd(X86Cpu *cpu)
 {
     x86_ext_raise(cpu, (cpu->env->cr4 & X86_CR4_OSXMMEXCPT) ? EXC_XM : EXC_UD);

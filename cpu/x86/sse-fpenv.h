@@ -29,8 +29,6 @@ typedef struct SseFp {
 
 void sse_fp_begin(X86Cpu *cpu, SseFp *e);
 void sse_fp_end(SseFp *e);
-/* Override the rounding mode (ROUNDPS with imm[2] = 0): rc as in MXCSR.RC. */
-void sse_fp_set_rounding(SseFp *e, unsigned rc);
 
 #define F32_SIGN 0x80000000u
 #define F32_QBIT 0x00400000u

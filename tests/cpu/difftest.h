@@ -44,6 +44,8 @@ typedef struct Gen {
     uint8_t *fx_in;      /* the initial image (groups may adjust it in start) */
     uint8_t fx_mask[512];
     uint8_t st_approx;   /* ST(i) of the final image compared with a tolerance */
+    uint16_t xmm_approx; /* XMM(i) compared per single-precision lane with a
+                          * tolerance (RCPPS/RSQRTPS results, gen-sse.c) */
     /* x87 group's model of the stack (gen-x87.c) */
     uint8_t x87_top;     /* TOP */
     uint8_t x87_valid;   /* physical registers tagged valid */
@@ -65,6 +67,7 @@ typedef struct DiffGen {
 
 extern const DiffGen gen_int;
 extern const DiffGen gen_x87;
+extern const DiffGen gen_sse;
 
 enum { CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800,
        ALL = CF | PF | AF | ZF | SF | OF };
