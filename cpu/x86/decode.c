@@ -560,7 +560,11 @@ bool x86_decode(X86Cpu *cpu, uint64_t ip, X86DecodedInsn *d)
         d->imm = osz == 2 ? fetch_n(&f, 2) : fetch_n(&f, 4);
         d->imm2 = (uint16_t)fetch_n(&f, 2);
         SET(callf_ptr); d->ends_block = 1; break;
-    case 0x9b: SET(nop); break; /* FWAIT: no pending x87 exceptions yet */
+    case 0x9b: /* FWAIT: the x87 extension checks pending exceptions */
+        if (!x86_ext_decode(d)) {
+            SET(nop);
+        }
+        break;
     case 0x9c: d->op2 = ssz; SET(pushf); break;
     case 0x9d: d->op2 = ssz; SET(popf); d->ends_block = 1; break;
     case 0x9e: SET(sahf); break;

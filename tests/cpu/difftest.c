@@ -246,7 +246,7 @@ static bool fx_compare(const Gen *g, uint64_t seed, const uint8_t *k, const uint
             ok = false;
         }
     }
-    if (!ok) {
+    if (!ok || getenv("DIFFTEST_VERBOSE")) {
         uint16_t kw, tw;
         memcpy(&kw, k + FX_FSW, 2);
         memcpy(&tw, t + FX_FSW, 2);

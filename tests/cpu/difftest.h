@@ -50,7 +50,7 @@ typedef struct Gen {
     uint8_t x87_top;     /* TOP */
     uint8_t x87_valid;   /* physical registers tagged valid */
     uint8_t x87_approx;  /* physical registers holding an approximate value */
-    uint16_t fcw;        /* the x87 control word in force */
+    uint16_t fsw_unknown; /* FSW bits the SDM leaves undefined at this point */
 } Gen;
 
 /* One group of instructions. */
