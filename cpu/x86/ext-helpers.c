@@ -24,12 +24,33 @@ void x86_ext_probe(X86Cpu *cpu, const X86DecodedInsn *insn, unsigned size,
     }
 }
 
+/* Wide (> 8 bytes) accesses: one host copy when the whole operand is in one
+ * RAM page already in the TLB; otherwise check every page first (so that a
+ * fault leaves memory unchanged), then go 8 bytes at a time. */
+static bool ext_wide_fast(X86Cpu *cpu, const X86DecodedInsn *insn, uint64_t offset,
+                          unsigned size, bool write, void **host)
+{
+    uint64_t lin = x86_seg_linear(cpu, insn->seg, ext_off(cpu, insn, offset), size, write);
+    X86TlbEntry *e = &cpu->tlb[cpu->mmu_idx][(lin >> 12) & (X86_TLB_SIZE - 1)];
+    uint64_t tag = write ? e->tag_write : e->tag_read;
+    if (likely(tag == (lin & X86_PAGE_MASK) && (lin & 0xfff) + size <= 0x1000)) {
+        *host = (void *)(uintptr_t)(lin + e->addend);
+        return true;
+    }
+    for (uint64_t p = lin & X86_PAGE_MASK; p < lin + size; p += 0x1000) {
+        x86_translate(cpu, p < lin ? lin : p, write ? ACC_WRITE : ACC_READ, cpu->mmu_idx);
+    }
+    return false;
+}
+
 void x86_ext_load(X86Cpu *cpu, const X86DecodedInsn *insn, uint64_t offset,
                   void *buf, unsigned size)
 {
     uint8_t *b = buf;
-    if (size > 8) {
-        x86_ext_probe(cpu, insn, size, false);
+    void *host;
+    if (size > 8 && ext_wide_fast(cpu, insn, offset, size, false, &host)) {
+        memcpy(buf, host, size);
+        return;
     }
     for (unsigned i = 0; i < size;) {
         unsigned chunk = size - i >= 8 ? 8 : size - i >= 4 ? 4 : size - i >= 2 ? 2 : 1;
@@ -43,8 +64,10 @@ void x86_ext_store(X86Cpu *cpu, const X86DecodedInsn *insn, uint64_t offset,
                    const void *buf, unsigned size)
 {
     const uint8_t *b = buf;
-    if (size > 8) {
-        x86_ext_probe(cpu, insn, size, true);
+    void *host;
+    if (size > 8 && ext_wide_fast(cpu, insn, offset, size, true, &host)) {
+        memcpy(host, buf, size);
+        return;
     }
     for (unsigned i = 0; i < size;) {
         unsigned chunk = size - i >= 8 ? 8 : size - i >= 4 ? 4 : size - i >= 2 ? 2 : 1;
