@@ -194,6 +194,21 @@ static unsigned pick_xmm(Gen *g)
     }
 }
 
+/* An MMX register (a physical x87 register) whose value is exact: the x87
+ * group marks approximate results in g->x87_approx.  8 when none is. */
+static unsigned pick_mm(Gen *g)
+{
+    if (g->x87_approx == 0xff) {
+        return 8;
+    }
+    for (;;) {
+        unsigned r = rn(g, 8);
+        if (!(g->x87_approx & (1u << r))) {
+            return r;
+        }
+    }
+}
+
 static void emit_prefixes(Gen *g, const Insn *in, unsigned reg, unsigned rm, bool mem, bool w)
 {
     if (in->pfx) {
@@ -248,7 +263,10 @@ static bool emit_insn(Gen *g, const Insn *in)
         return false;
     }
     bool mem = rn(g, 3) == 0, w = (in->flags & W) && !g->m32 && rn(g, 2);
-    unsigned xr = pick_xmm(g), xs = pick_xmm(g), mr = rn(g, 8), ms = rn(g, 8);
+    unsigned xr = pick_xmm(g), xs = pick_xmm(g), mr = pick_mm(g), ms = pick_mm(g);
+    if ((in->flags & MMX) && mr == 8) {
+        return false;
+    }
     unsigned gr = pick_reg(g), gs = pick_reg(g);
     unsigned reg = xr, rm = xs;
     bool align = true;
@@ -318,8 +336,8 @@ static bool emit_insn(Gen *g, const Insn *in)
     if (in->flags & APPROX) {
         g->xmm_approx |= (uint16_t)(1u << reg);
     }
-    if (in->flags & MMX) {
-        mmx_touched(g);
+    if ((in->flags & MMX) && !(in->shape == XM && mem)) {
+        mmx_touched(g); /* CVTPI2Px from memory leaves the x87 state alone */
     }
     if (in->flags & FLAGS) {
         g->unknown = 0;
