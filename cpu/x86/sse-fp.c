@@ -15,14 +15,47 @@
 
 #include "cpu/x86/sse-fpenv.h"
 
-static const int host_round[4] = { FE_TONEAREST, FE_DOWNWARD, FE_UPWARD, FE_TOWARDZERO };
+/* The host's floating-point environment for the C float/double operations
+ * of this file: its rounding mode and its five IEEE flags (in MXCSR bit
+ * positions).  On an x86-64 host those operations are SSE instructions and
+ * MXCSR alone governs them, so it is read and written directly: glibc's
+ * <fenv.h> functions also save and reload the whole x87 environment on each
+ * call, hundreds of nanoseconds per SSE instruction.  Elsewhere, <fenv.h>. */
+#define HOST_FLAGS (MXCSR_IE | MXCSR_ZE | MXCSR_OE | MXCSR_UE | MXCSR_PE)
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <xmmintrin.h>
 
-static uint32_t host_to_mxcsr(int f)
+static inline uint32_t host_flags(void)
 {
+    return _mm_getcsr() & HOST_FLAGS;
+}
+
+/* Flags cleared, exceptions masked, rounding rc (MXCSR.RC encoding). */
+static inline void host_reset(unsigned rc)
+{
+    uint32_t want = 0x1f80u | rc << MXCSR_RC_SHIFT;
+    if (_mm_getcsr() != want) {
+        _mm_setcsr(want);
+    }
+}
+#else
+static uint32_t host_flags(void)
+{
+    int f = fetestexcept(FE_ALL_EXCEPT);
     return (f & FE_INVALID ? MXCSR_IE : 0) | (f & FE_DIVBYZERO ? MXCSR_ZE : 0) |
            (f & FE_OVERFLOW ? MXCSR_OE : 0) | (f & FE_UNDERFLOW ? MXCSR_UE : 0) |
            (f & FE_INEXACT ? MXCSR_PE : 0);
 }
+
+static void host_reset(unsigned rc)
+{
+    static const int mode[4] = { FE_TONEAREST, FE_DOWNWARD, FE_UPWARD, FE_TOWARDZERO };
+    feclearexcept(FE_ALL_EXCEPT);
+    if (fegetround() != mode[rc & 3]) {
+        fesetround(mode[rc & 3]);
+    }
+}
+#endif
 
 void sse_fp_begin(X86Cpu *cpu, SseFp *e)
 {
@@ -32,13 +65,7 @@ void sse_fp_begin(X86Cpu *cpu, SseFp *e)
     e->pre = e->post = 0;
     e->lane_flags = (m & MXCSR_FTZ) || !(m & (MXCSR_OE << MXCSR_MASK_SHIFT)) ||
                     !(m & (MXCSR_UE << MXCSR_MASK_SHIFT));
-    e->rounding = false;
-    feclearexcept(FE_ALL_EXCEPT);
-    unsigned rc = (m >> MXCSR_RC_SHIFT) & 3;
-    if (rc) {
-        fesetround(host_round[rc]);
-        e->rounding = true;
-    }
+    host_reset((m >> MXCSR_RC_SHIFT) & 3);
 }
 
 G_NORETURN void sse_raise_simd(X86Cpu *cpu)
@@ -51,11 +78,9 @@ void sse_fp_end(SseFp *e)
     uint32_t *mx = &e->cpu->env->fpu.mxcsr;
     uint32_t masks = (e->mxcsr >> MXCSR_MASK_SHIFT) & MXCSR_FLAGS;
     if (!e->lane_flags) {
-        e->post |= host_to_mxcsr(fetestexcept(FE_ALL_EXCEPT));
+        e->post |= host_flags();
     }
-    if (e->rounding) {
-        fesetround(FE_TONEAREST);
-    }
+    host_reset(0); /* the rest of the emulator runs with the defaults */
     if (e->pre & ~masks) {
         *mx |= e->pre;
         sse_raise_simd(e->cpu);
@@ -71,10 +96,11 @@ void sse_fp_end(SseFp *e)
  * overflow or underflow report alone; FTZ flushes tiny results. */
 static uint32_t lane_post(SseFp *e, bool tiny_bits, bool *flush)
 {
-    int hf = fetestexcept(FE_ALL_EXCEPT);
-    feclearexcept(FE_ALL_EXCEPT);
-    uint32_t f = host_to_mxcsr(hf);
-    bool tiny = tiny_bits || (hf & FE_UNDERFLOW);
+    uint32_t f = host_flags();
+    if (f) {
+        host_reset((e->mxcsr >> MXCSR_RC_SHIFT) & 3);
+    }
+    bool tiny = tiny_bits || (f & MXCSR_UE);
     *flush = false;
     if (tiny && !(e->mxcsr & (MXCSR_UE << MXCSR_MASK_SHIFT))) {
         f = MXCSR_UE;

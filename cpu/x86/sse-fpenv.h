@@ -24,7 +24,6 @@ typedef struct SseFp {
     uint32_t pre;      /* IE DE ZE raised by operands */
     uint32_t post;     /* OE UE PE raised by results */
     bool lane_flags;   /* FTZ or unmasked OE/UE: host flags read per lane */
-    bool rounding;     /* host rounding mode was changed */
 } SseFp;
 
 void sse_fp_begin(X86Cpu *cpu, SseFp *e);
