@@ -1,7 +1,8 @@
-"""Run one of the repo's test kernels (tests/kernels) under -accel kvm and
-check what it prints on COM1 and its isa-debug-exit status.
+"""Run one of the repo's test kernels (tests/kernels) under -accel kvm (or
+the software CPU) and check what it prints on COM1 and its isa-debug-exit
+status.
 
-usage: test_kvm_kernel.py KESTREL KERNEL NAME [kernel-irqchip=off]
+usage: test_kvm_kernel.py KESTREL KERNEL NAME [kernel-irqchip=off | tcg]
 """
 import re
 import sys
@@ -87,10 +88,14 @@ CHECKS = {
 def main():
     kestrel, kernel, name = sys.argv[1:4]
     accel = "kvm"
-    if len(sys.argv) > 4 and sys.argv[4] == "kernel-irqchip=off":
+    mode = sys.argv[4] if len(sys.argv) > 4 else ""
+    if mode == "kernel-irqchip=off":
         # The userspace PIC/IOAPIC/LAPIC/PIT with KVM running the CPU.
         accel = "kvm,kernel-irqchip=off"
-    require_kvm()
+    if mode == "tcg":
+        accel = "tcg"
+    else:
+        require_kvm()
     CHECKS[name](kestrel, kernel, accel)
     print("%s: ok under -accel %s" % (name, accel))
 
