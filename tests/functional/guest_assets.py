@@ -58,6 +58,13 @@ def debian_kernel():
     return kernels[-1]
 
 
+def test_kernel():
+    """The kernel the functional tests boot: the PVH vmlinux (the same Debian
+    kernel without its decompressor, which the software CPU would otherwise
+    spend most of a boot in).  test_linux.py boots the bzImage too."""
+    return debian_vmlinux()
+
+
 def known_file_bytes():
     """Deterministic 1 MiB file placed in the initramfs as /data/known.bin."""
     out = bytearray()

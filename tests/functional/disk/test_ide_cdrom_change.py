@@ -28,7 +28,7 @@ CMD_TIMEOUT = 600
 if not shutil.which("genisoimage"):
     skip("genisoimage is not installed (scripts/debian-packages)")
 try:
-    kernel = guest_assets.debian_kernel()
+    kernel = guest_assets.test_kernel()
     initrd = guest_assets.busybox_initramfs(modules=["ata_piix", "sr_mod",
                                                      "isofs"])
 except guest_assets.MissingAsset as e:

@@ -38,7 +38,7 @@ for tool in ("mke2fs", "debugfs", "e2fsck", "qemu-img"):
     if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
         skip("%s is not installed (scripts/debian-packages)" % tool)
 try:
-    kernel = guest_assets.debian_kernel()
+    kernel = guest_assets.test_kernel()
     initrd = guest_assets.busybox_initramfs(
         modules=["virtio_pci", "virtio_blk", "crc32c_generic", "ext4"])
 except guest_assets.MissingAsset as e:

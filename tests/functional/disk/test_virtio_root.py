@@ -56,7 +56,7 @@ exec setsid cttyhack sh
 """ % ROOT_MARKER
 
 try:
-    kernel = guest_assets.debian_kernel()
+    kernel = guest_assets.test_kernel()
     initrd = guest_assets.busybox_initramfs(
         extra_files=[("autorun", stat.S_IFREG | 0o755, SWITCH.encode())],
         modules=["virtio_pci", "virtio_blk", "crc32c_generic", "ext4"])

@@ -42,7 +42,7 @@ def parse_args():
 
 def assets(model):
     try:
-        return guest_assets.debian_kernel(), guest_assets.busybox_initramfs(
+        return guest_assets.test_kernel(), guest_assets.busybox_initramfs(
             modules=MODULES[model])
     except guest_assets.MissingAsset as e:
         skip(str(e))
