@@ -314,12 +314,8 @@ static bool decode_0f38(X86DecodedInsn *d)
         if (!p66) {
             return false;
         }
-        unsigned size = 0;
-        if ((opc & 0xf0) != 0x00 && (opc & 0xf7) <= 0x35 && (opc & 7) < 6 &&
-            (opc >> 4 == 2 || opc >> 4 == 3) && (opc & 0x0f) <= 5) {
-            size = pmovx_size[opc & 7];
-        }
-        return claim_pint(d, op, size);
+        bool pmovx = (opc >= 0x20 && opc <= 0x25) || (opc >= 0x30 && opc <= 0x35);
+        return claim_pint(d, op, pmovx ? pmovx_size[opc & 7] : 0);
     }
     switch (opc) {
     case 0x10: case 0x14: case 0x15:
