@@ -5,7 +5,9 @@
  * Features: MAC (from mac=), STATUS (link up/down from the backend's
  * link), MRG_RXBUF (a frame may span several receive chains; num_buffers
  * says how many), CSUM (the driver may leave a TCP/UDP checksum partial:
- * it is completed here before the frame leaves), GUEST_CSUM (received
+ * it is completed here before the frame leaves), HOST_TSO4/HOST_TSO6 (the
+ * driver may send TCP frames of up to 64 KiB, cut here into MSS-sized
+ * frames by net/gso.c), GUEST_CSUM (received
  * frames whose checksums were verified here are marked DATA_VALID).  No
  * control queue: Linux's driver works without it (no VLAN or receive
  * filtering, which a software NIC does not need).  A full receive queue
@@ -18,12 +20,15 @@
 #include "hw/net/nic.h"
 #include "hw/virtio/virtio-pci.h"
 #include "net/checksum.h"
+#include "net/gso.h"
 
 #define VIRTIO_ID_NET 1
 
 #define VIRTIO_NET_F_CSUM 0
 #define VIRTIO_NET_F_GUEST_CSUM 1
 #define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_HOST_TSO4 11
+#define VIRTIO_NET_F_HOST_TSO6 12
 #define VIRTIO_NET_F_MRG_RXBUF 15
 #define VIRTIO_NET_F_STATUS 16
 
@@ -32,6 +37,9 @@
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
 #define VIRTIO_NET_HDR_F_DATA_VALID 2
 #define VIRTIO_NET_HDR_GSO_NONE 0
+#define VIRTIO_NET_HDR_GSO_TCPV4 1
+#define VIRTIO_NET_HDR_GSO_TCPV6 4
+#define VIRTIO_NET_HDR_GSO_ECN 0x80
 
 #define VNET_HDR_LEN 12 /* struct virtio_net_hdr_v1 */
 #define VNET_CFG_SIZE 10 /* mac[6], status, max_virtqueue_pairs */
@@ -48,6 +56,7 @@ typedef struct VirtioNet {
     uint8_t mac[6];
     bool tx_blocked;
     uint8_t *tx_buf;
+    uint8_t *gso_buf;           /* one segment of a TSO frame */
     VirtQueueElement *rx_elems; /* MAX_RX_CHAINS, for one mergeable frame */
     VirtQueueElement *tx_elem;
 } VirtioNet;
@@ -149,6 +158,14 @@ static size_t vnet_receive(NetClient *nc, const uint8_t *buf, size_t len)
 
 /* ---- transmit ---- */
 
+static void send_segment(void *opaque, const uint8_t *seg, size_t len)
+{
+    VirtioNet *s = opaque;
+    if (net_send(s->nc, seg, len) == NET_QUEUED) {
+        s->tx_blocked = true;
+    }
+}
+
 static void tx_run(VirtioNet *s)
 {
     VirtIODevice *v = &s->vdev;
@@ -178,8 +195,15 @@ static void tx_run(VirtioNet *s)
                                 e->out_len - VNET_HDR_LEN);
         virtqueue_push(vq, e->head, 0);
         pushed = true;
-        if (hdr[1] != VIRTIO_NET_HDR_GSO_NONE) {
-            continue; /* GSO was not offered: a driver bug, frame dropped */
+        uint8_t gso = hdr[1] & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+        if (gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6) {
+            /* Checksums are computed in full per segment. */
+            net_gso_tcp(s->tx_buf, len, ld16(hdr + 4), s->gso_buf,
+                        NET_MAX_FRAME, send_segment, s);
+            continue;
+        }
+        if (gso != VIRTIO_NET_HDR_GSO_NONE) {
+            continue; /* a GSO type that was not offered: dropped */
         }
         if (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
             size_t start = ld16(hdr + 6), field = start + ld16(hdr + 8);
@@ -283,11 +307,14 @@ static bool vnet_realize(Device *dev, GError **errp)
         return false;
     }
     s->tx_buf = g_malloc(NET_MAX_FRAME);
+    s->gso_buf = g_malloc(NET_MAX_FRAME);
     s->rx_elems = g_new(VirtQueueElement, MAX_RX_CHAINS);
     s->tx_elem = g_new(VirtQueueElement, 1);
     uint64_t features = (1ull << VIRTIO_NET_F_CSUM) |
                         (1ull << VIRTIO_NET_F_GUEST_CSUM) |
                         (1ull << VIRTIO_NET_F_MAC) |
+                        (1ull << VIRTIO_NET_F_HOST_TSO4) |
+                        (1ull << VIRTIO_NET_F_HOST_TSO6) |
                         (1ull << VIRTIO_NET_F_MRG_RXBUF) |
                         (1ull << VIRTIO_NET_F_STATUS);
     virtio_init(&s->vdev, &vnet_ops, m, "virtio-net-pci", 2, s->queue_size,
@@ -310,6 +337,7 @@ static void vnet_unrealize(Device *dev)
     nic_cleanup(s->nc);
     s->nc = NULL;
     g_free(s->tx_buf);
+    g_free(s->gso_buf);
     g_free(s->rx_elems);
     g_free(s->tx_elem);
 }

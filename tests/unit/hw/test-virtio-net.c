@@ -285,6 +285,41 @@ static void test_tx(void **state)
     assert_int_equal(used_idx(f, 1), 4);
 }
 
+static void test_tx_tso(void **state)
+{
+    Fix *f = *state;
+    driver_init(f, (1ull << F_CSUM) | (1ull << 11)); /* HOST_TSO4 */
+    uint8_t *hdr = ram(f, BUFS), *p = ram(f, BUFS + 0x100);
+    size_t payload = 3000, len = 54 + payload;
+    memset(p, 0, len);
+    memset(p, 0xff, 6);
+    p[12] = 0x08;
+    uint8_t *ip = p + 14, *tcp = ip + 20;
+    ip[0] = 0x45;
+    ip[2] = (uint8_t)((40 + payload) >> 8);
+    ip[3] = (uint8_t)(40 + payload);
+    ip[8] = 64;
+    ip[9] = 6;
+    tcp[12] = 0x50;
+    tcp[13] = 0x18;
+    memset(hdr, 0, 12);
+    hdr[0] = 1;          /* NEEDS_CSUM */
+    hdr[1] = 1;          /* GSO_TCPV4 */
+    st16(hdr + 2, 54);   /* hdr_len */
+    st16(hdr + 4, 1000); /* gso_size */
+    st16(hdr + 6, 34);
+    st16(hdr + 8, 16);
+    set_desc(f, 1, 0, BUFS, 12, VRING_DESC_F_NEXT, 1);
+    set_desc(f, 1, 1, BUFS + 0x100, (uint32_t)len, 0, 0);
+    make_avail(f, 1, 0, true);
+    assert_int_equal(f->frames, 3);
+    assert_int_equal(f->last_len, 54 + 1000);
+    NetRxCsum r;
+    net_rx_csum_check(f->last, f->last_len, &r);
+    assert_true(r.ipv4 && r.ip_ok && r.l4 && r.l4_ok);
+    assert_int_equal(used_idx(f, 1), 1);
+}
+
 static void post_rx(Fix *f, unsigned desc, uint64_t addr, uint32_t len,
                     bool kick)
 {
@@ -380,6 +415,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_features_and_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_tso, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_mergeable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_backpressure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
