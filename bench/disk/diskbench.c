@@ -7,6 +7,7 @@
  *
  *   diskbench DEVICE MIB RANDOM_READS
  */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -29,15 +29,27 @@ static bool present(const IDEDrive *d)
     return d->kind != IDE_MEDIA_NONE;
 }
 
-void ide_update_irq(IDEChannel *ch)
+static bool irq_wanted(IDEChannel *ch)
 {
     IDEDrive *d = cur_drive(ch);
-    bool level = present(d) && d->irq_pending && !(ch->ctl & CTL_NIEN);
+
+    return present(d) && d->irq_pending && !(ch->ctl & CTL_NIEN);
+}
+
+void ide_update_irq(IDEChannel *ch)
+{
+    bool level = irq_wanted(ch);
 
     if (level != ch->irq_level) {
         ch->irq_level = level;
         irq_set(ch->irq, level);
     }
+}
+
+void ide_sync_irq(IDEChannel *ch)
+{
+    ch->irq_level = irq_wanted(ch);
+    irq_set(ch->irq, ch->irq_level);
 }
 
 void ide_set_irq(IDEDrive *d)

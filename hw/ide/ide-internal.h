@@ -196,6 +196,8 @@ void ide_drive_setup(IDEDrive *d, IDEMedia media, BlockBackend *blk,
                      const char *serial, const char *model);
 void ide_set_irq(IDEDrive *d);
 void ide_update_irq(IDEChannel *ch);
+/* Drive the line from the state, whatever it was (after loading state). */
+void ide_sync_irq(IDEChannel *ch);
 /* Make buf[pos, pos + len) the next PIO block; DRQ is set. */
 void ide_pio_block(IDEDrive *d, uint32_t pos, uint32_t len, bool in,
                    IDEPioNext next);

@@ -286,8 +286,7 @@ static bool piix_ide_post_load(void *opaque, GError **errp)
         for (unsigned u = 0; u < IDE_NR_UNITS; u++) {
             sanitize_drive(&ch->drive[u]);
         }
-        ch->irq_level = !ch->irq_level;
-        ide_update_irq(ch);
+        ide_sync_irq(ch);
     }
     update_legacy(s);
     return pci_device_post_load(&s->pci, errp);

@@ -856,6 +856,45 @@ static void test_atapi(void **state)
     bm_stop(f, 1);
 }
 
+/* ---- state description ---- */
+
+/* Save in the middle of a PIO read, reset, load: the transfer goes on. */
+static void test_vmstate(void **state)
+{
+    Fixture *f = *state;
+    TestMachine *t = f->t;
+    GByteArray *saved = g_byte_array_new();
+    GError *err = NULL;
+    size_t used = 0;
+    uint8_t buf[512];
+
+    lba28(f, 0, 300, 3, 0x20);
+    assert_int_equal(wait_ready(f, 0) & ST_DRQ, ST_DRQ);
+    tm_inb(t, P_CMD);
+    read_words(f, 0, (uint16_t *)buf, 256);
+    check_sector(f, buf, 300, 0);
+    assert_int_equal(wait_ready(f, 0) & ST_DRQ, ST_DRQ);
+    read_words(f, 0, (uint16_t *)buf, 100);
+    vmstate_save(f->ide->cls->vmsd, f->ide, saved);
+
+    device_reset(f->ide);
+    assert_int_equal(tm_inb(t, P_CTL), 0xff); /* PCI reset: I/O decode off */
+    assert_true(vmstate_load(f->ide->cls->vmsd, f->ide, saved->data,
+                             saved->len, &used, &err));
+    assert_int_equal(used, saved->len);
+    assert_int_equal(tm_inb(t, P_CTL) & ST_DRQ, ST_DRQ);
+    read_words(f, 0, (uint16_t *)buf + 100, 156);
+    check_sector(f, buf, 301, 0);
+    pio_read(f, 302, 1, 1, 0);
+
+    /* A corrupted record is refused before it changes anything. */
+    saved->data[saved->len / 2] ^= 0xff;
+    assert_true(vmstate_load(f->ide->cls->vmsd, f->ide, saved->data,
+                             saved->len - 1, &used, &err) == false);
+    g_clear_error(&err);
+    g_byte_array_free(saved, TRUE);
+}
+
 /* ---- fuzz ---- */
 
 static void fuzz_round(Fixture *f, GRand *r)
@@ -983,6 +1022,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dma, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_bad_prd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atapi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vmstate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuzz, setup, teardown),
     };
 
