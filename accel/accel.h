@@ -77,6 +77,18 @@ typedef struct AccelOps {
     void (*set_gsi)(Accel *a, unsigned gsi, int level);
     void (*send_msi)(Accel *a, uint64_t addr, uint32_t data);
     bool (*set_debug)(VCpu *cpu, const AccelDebug *dbg, GError **errp);
+    /* Machine reset (the guest's 0xcf9, i8042 pulse or triple fault, the
+     * monitor's system_reset), with every vCPU stopped: put what the
+     * accelerator itself models (KVM's in-kernel PIC, IOAPIC and PIT) back
+     * to its power-on state.  Called before the devices' reset.  NULL:
+     * nothing to do. */
+    bool (*reset)(Accel *a, GError **errp);
+    /* The same for one vCPU, after reset(): what lives in the accelerator
+     * and not in X86State (KVM's in-kernel LAPIC, pending events, the
+     * paravirtual MSRs, extended XSAVE state; TCG's exception and
+     * translation state).  The system then loads the vCPU's reset X86State
+     * with set_state.  NULL: nothing to do. */
+    bool (*vcpu_reset)(VCpu *cpu, GError **errp);
 } AccelOps;
 
 typedef struct AccelConfig {

@@ -460,14 +460,28 @@ static bool build_machine(Kestrel *k, GError **errp)
     return boot_cpus(k, errp);
 }
 
+/* The accelerator's own models first (KVM's in-kernel irqchip and PIT),
+ * then the devices, then each vCPU's accelerator state and its registers. */
+static bool reset_machine(Kestrel *k, GError **errp)
+{
+    const AccelOps *ops = k->accel.ops;
+    g_mutex_lock(&k->m.lock);
+    bool ok = !ops->reset || ops->reset(&k->accel, errp);
+    if (ok) {
+        pc_reset(&k->m);
+    }
+    g_mutex_unlock(&k->m.lock);
+    for (unsigned i = 0; ok && i < k->m.nr_cpus; i++) {
+        ok = !ops->vcpu_reset || ops->vcpu_reset(vcpus_get(k->vcpus, i), errp);
+    }
+    return ok && boot_cpus(k, errp);
+}
+
 static void do_reset(Kestrel *k)
 {
     vcpus_pause(k->vcpus);
-    g_mutex_lock(&k->m.lock);
-    pc_reset(&k->m);
-    g_mutex_unlock(&k->m.lock);
     GError *err = NULL;
-    if (!boot_cpus(k, &err)) {
+    if (!reset_machine(k, &err)) {
         error_report_err(err);
         k->exit_code = 1;
         k->quit = true;

@@ -62,6 +62,11 @@ typedef struct KvmState {
     bool msrs_probed;
     bool has_xcrs, has_debugregs, has_vcpu_events;
 
+    /* The in-kernel PIC pair, IOAPIC and PIT as KVM created them: what a
+     * machine reset restores (kvm-reset.c). */
+    struct kvm_irqchip power_on_chip[3];
+    struct kvm_pit_state2 power_on_pit;
+
     GMutex bp_lock;
     KvmSwBreakpoint sw_bp[ACCEL_MAX_BREAKPOINTS];
     unsigned nr_sw_bp;
@@ -76,6 +81,8 @@ typedef struct KvmVcpu {
     uint64_t last_tsc;        /* TSC returned by the last get_state */
     bool tsc_valid;
     AccelDebug debug;         /* what set_debug asked for */
+    /* The in-kernel LAPIC as KVM created it (kvm-reset.c). */
+    struct kvm_lapic_state power_on_lapic;
 } KvmVcpu;
 
 static inline KvmState *kvm_state(Accel *a)
@@ -113,6 +120,13 @@ void kvm_vcpu_kick(VCpu *cpu);
  * returns how many were read. */
 unsigned kvm_read_guest_linear(VCpu *cpu, uint64_t addr, uint8_t *buf,
                                unsigned len);
+
+/* kvm-reset.c: power-on state of what KVM models, saved at creation and
+ * restored on a machine reset. */
+bool kvm_irqchip_save_power_on(KvmState *s, GError **errp);
+bool kvm_vcpu_save_power_on(VCpu *cpu, GError **errp);
+bool kvm_reset(Accel *a, GError **errp);
+bool kvm_vcpu_reset(VCpu *cpu, GError **errp);
 
 /* kvm-debug.c */
 bool kvm_set_debug(VCpu *cpu, const AccelDebug *dbg, GError **errp);

@@ -50,6 +50,9 @@ bool kvm_vcpu_init(Accel *a, VCpu *cpu, GError **errp)
         goto fail;
     }
     kvm_msrs_probe(s, v->fd);
+    if (a->irqchip_in_kernel && !kvm_vcpu_save_power_on(cpu, errp)) {
+        goto fail;
+    }
     return true;
 
 fail:

@@ -148,7 +148,7 @@ static bool kvm_irqchip_init(KvmState *s, Accel *a, GError **errp)
         }
         a->pit_in_kernel = true;
     }
-    return true;
+    return kvm_irqchip_save_power_on(s, errp);
 }
 
 static void kvm_destroy(Accel *a)
@@ -276,4 +276,6 @@ const AccelOps accel_kvm_ops = {
     .set_gsi = kvm_set_gsi,
     .send_msi = kvm_send_msi,
     .set_debug = kvm_set_debug,
+    .reset = kvm_reset,
+    .vcpu_reset = kvm_vcpu_reset,
 };

@@ -144,6 +144,23 @@ static bool tcg_set_state(VCpu *v, GError **errp)
     return true;
 }
 
+/* What X86State does not hold: an exception being delivered, queued
+ * invalidations from other vCPUs (the blocks are all dropped by set_state). */
+static bool tcg_vcpu_reset(VCpu *v, GError **errp)
+{
+    TcgVCpu *t = v->priv;
+    X86Cpu *cpu = &t->cpu;
+    cpu->exc_nesting = 0;
+    cpu->triple_fault = false;
+    cpu->stop_tb = false;
+    g_mutex_lock(&t->inval_lock);
+    t->nr_inval = 0;
+    t->inval_overflow = false;
+    __atomic_store_n(&t->inval_pending, 0, __ATOMIC_RELEASE);
+    g_mutex_unlock(&t->inval_lock);
+    return true;
+}
+
 static bool tcg_set_debug(VCpu *v, const AccelDebug *dbg, GError **errp)
 {
     g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
@@ -221,4 +238,6 @@ const AccelOps accel_tcg_ops = {
     .set_gsi = NULL,
     .send_msi = NULL,
     .set_debug = tcg_set_debug,
+    .reset = NULL,
+    .vcpu_reset = tcg_vcpu_reset,
 };

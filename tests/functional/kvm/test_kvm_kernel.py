@@ -74,6 +74,19 @@ def check_longmode(kestrel, kernel, accel):
     assert status == PASS, "exit status %d; output:\n%s" % (status, out)
 
 
+def check_reset(kestrel, kernel, accel):
+    # Three resets (port 0xcf9, the i8042, a triple fault), each after the
+    # kernel disturbed the PIC, IOAPIC, LAPIC, PIT, TSC and kvmclock; every
+    # boot checks the power-on state.  Two vCPUs: the AP is reset too.
+    status, out = run_kernel(kestrel_argv(kestrel, kernel, smp=2, accel=accel),
+                             timeout=180)
+    for boot in range(4):
+        assert "reset: boot %d: power-on state ok" % boot in out, out
+    assert "resetting through a triple fault" in out, out
+    assert "reset: 3 resets, power-on state after each" in out, out
+    assert status == PASS, "exit status %d; output:\n%s" % (status, out)
+
+
 CHECKS = {
     "hello": check_hello,
     "fwcfg": check_fwcfg,
@@ -82,6 +95,7 @@ CHECKS = {
     "smp": check_smp,
     "iobench": check_iobench,
     "longmode": check_longmode,
+    "reset": check_reset,
 }
 
 
