@@ -225,6 +225,11 @@ static void fetch_chunk(IDEDrive *d)
 {
     uint32_t n = IDE_BUF_SIZE / CD_BLOCK_SIZE;
 
+    if (!has_medium(d)) {
+        not_ready(d);
+        return;
+    }
+
     if (d->remaining < n) {
         n = d->remaining;
     }

@@ -392,7 +392,8 @@ bool ide_cd_change_allowed(Device *ctrl, unsigned bus, unsigned unit,
                    "to force)");
         return false;
     }
-    if (d->aio_busy || d->dma_op != DMA_NONE) {
+    if (d->aio_busy || d->dma_op != DMA_NONE || d->atapi_left ||
+        d->remaining) {
         error_setg(errp, "the CD-ROM drive is busy; try again");
         return false;
     }

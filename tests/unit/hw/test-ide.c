@@ -832,6 +832,24 @@ static void test_atapi(void **state)
     assert_int_equal(packet_in(f, gesn, b, sizeof(b), 2048, &key), 8);
     assert_int_equal(b[4], 0);
 
+    /* No medium change while the guest is in the middle of a read. */
+    uint8_t rd3[12] = { 0x28, 0, 0, 0, 0, 1, 0, 0, 2 };
+    packet(f, rd3, 2048, false);
+    assert_int_equal(wait_ready(f, 1) & ST_DRQ, ST_DRQ);
+    assert_false(ide_cd_change(f->ide, 1, 0, NULL, true, &old, &err));
+    assert_non_null(strstr(err->message, "busy"));
+    g_clear_error(&err);
+    tm_inb(t, port(1, P_CMD));
+    for (unsigned i = 0; i < 2048; i += 2) {
+        tm_inw(t, port(1, P_DATA));
+    }
+    assert_int_equal(wait_ready(f, 1) & ST_DRQ, ST_DRQ);
+    for (unsigned i = 0; i < 2048; i += 2) {
+        tm_inw(t, port(1, P_DATA));
+    }
+    assert_int_equal(wait_ready(f, 1) & (ST_DRQ | ST_ERR), 0);
+    tm_inb(t, port(1, P_CMD));
+
     /* READ(10) by DMA. */
     memset(t->m.ram + 0x50000, 0, 3 * 2048);
     put_prd(f, PRD_TABLE, 0x50000, 3 * 2048, true);
