@@ -87,7 +87,15 @@ static bool vnet_can_receive(NetClient *nc)
     if (!rx_ready(s)) {
         return true; /* receive drops: no driver yet */
     }
-    return virtqueue_pending(&s->vdev.vqs[RXQ]) > 0;
+    VirtQueue *vq = &s->vdev.vqs[RXQ];
+    if (virtqueue_pending(vq) > 0) {
+        return true;
+    }
+    /* Ask for a kick when buffers come, then look again in case they came
+     * before the driver could see the request. */
+    virtqueue_kick_on_next(vq);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return virtqueue_pending(vq) > 0;
 }
 
 static size_t vnet_receive(NetClient *nc, const uint8_t *buf, size_t len)
@@ -111,7 +119,7 @@ static size_t vnet_receive(NetClient *nc, const uint8_t *buf, size_t len)
     size_t total = VNET_HDR_LEN + len;
     /* Pop chains until they can hold the frame; give them back if the
      * driver has not posted enough yet. */
-    unsigned n = 0;
+    unsigned n = 0, retries = 0;
     uint64_t room = 0;
     while (room < total) {
         if (n == MAX_RX_CHAINS || (!mergeable && n == 1)) {
@@ -126,8 +134,18 @@ static size_t vnet_receive(NetClient *nc, const uint8_t *buf, size_t len)
             return len;
         }
         if (r == VQ_EMPTY) {
+            /* Too little posted: wait for a kick when the driver adds more
+             * (and look once more, in case it already did). */
             virtqueue_unpop(vq, n);
-            return 0; /* wait for the driver to add buffers */
+            unsigned had = n;
+            n = 0;
+            room = 0;
+            virtqueue_kick_on_next(vq);
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            if (virtqueue_pending(vq) > had && retries++ == 0) {
+                continue;
+            }
+            return 0;
         }
         if (s->rx_elems[n].in_len == 0 || s->rx_elems[n].out_num) {
             virtqueue_set_broken(vq, "a receive buffer is not device-writable");
@@ -174,10 +192,19 @@ static void tx_run(VirtioNet *s)
         return;
     }
     bool pushed = false;
-    for (unsigned budget = vq->num; budget > 0 && !s->tx_blocked; budget--) {
+    /* Until the queue is empty (a guest that never stops producing only
+     * holds up its own vCPU) or the backend pushes back. */
+    while (!s->tx_blocked) {
         VirtQueueElement *e = s->tx_elem;
         VqPopResult r = virtqueue_pop(vq, e);
         if (r == VQ_EMPTY) {
+            /* With event_idx: ask for a kick at the next chain, then look
+             * again in case one arrived before the driver saw that. */
+            virtqueue_set_avail_event(vq);
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            if (virtqueue_pending(vq)) {
+                continue;
+            }
             break;
         }
         if (r == VQ_BROKEN) {

@@ -303,6 +303,14 @@ void virtqueue_set_avail_event(VirtQueue *vq)
     }
 }
 
+void virtqueue_kick_on_next(VirtQueue *vq)
+{
+    if (vq->ready && vq->event_idx) {
+        __atomic_store_n((uint16_t *)(vq->used + 4 + 8 * vq->num),
+                         avail_idx(vq), __ATOMIC_RELEASE);
+    }
+}
+
 bool virtqueue_should_notify(VirtQueue *vq)
 {
     if (!vq->ready) {

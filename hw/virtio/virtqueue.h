@@ -105,6 +105,10 @@ bool virtqueue_should_notify(VirtQueue *vq);
 /* With event_idx, tell the driver which avail index to kick us at. */
 void virtqueue_set_avail_event(VirtQueue *vq);
 
+/* With event_idx, ask for a kick as soon as the driver makes any further
+ * chain available (a device waiting for more than what is pending). */
+void virtqueue_kick_on_next(VirtQueue *vq);
+
 /* Mark the queue broken with a reason (devices use it for bad requests). */
 void virtqueue_set_broken(VirtQueue *vq, const char *reason);
 

@@ -320,6 +320,36 @@ static void test_tx_tso(void **state)
     assert_int_equal(used_idx(f, 1), 1);
 }
 
+static uint16_t avail_event(Fix *f, unsigned q)
+{
+    return ld16(ram(f, QBASE(q) + 0x2000 + 4 + 8 * QSIZE));
+}
+
+/* With VIRTIO_RING_F_EVENT_IDX the driver kicks only when its avail index
+ * passes avail_event: the device must keep asking for the next chain. */
+static void test_event_idx(void **state)
+{
+    Fix *f = *state;
+    driver_init(f, 1ull << VIRTIO_RING_F_EVENT_IDX);
+    uint8_t *hdr = ram(f, BUFS);
+    memset(hdr, 0, 12);
+    size_t len = udp_frame(ram(f, BUFS + 12), 100);
+    for (unsigned i = 0; i < 3; i++) {
+        set_desc(f, 1, i, BUFS, (uint32_t)(12 + len), 0, 0);
+        make_avail(f, 1, (uint16_t)i, true);
+        assert_int_equal(f->frames, i + 1);
+        assert_int_equal(avail_event(f, 1), i + 1);
+    }
+    /* Receive with no buffers: queued, and a kick asked for at the next. */
+    uint8_t frame[200];
+    len = udp_frame(frame, 100);
+    assert_int_equal(net_send(f->backend, frame, len), NET_QUEUED);
+    assert_int_equal(avail_event(f, 0), 0);
+    set_desc(f, 0, 0, BUFS + 0x1000, 2048, VRING_DESC_F_WRITE, 0);
+    make_avail(f, 0, 0, true);
+    assert_int_equal(used_idx(f, 0), 1);
+}
+
 static void post_rx(Fix *f, unsigned desc, uint64_t addr, uint32_t len,
                     bool kick)
 {
@@ -416,6 +446,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_features_and_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_tso, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_idx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_mergeable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_backpressure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
