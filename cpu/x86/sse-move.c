@@ -153,6 +153,7 @@ void sse_emms(X86Cpu *cpu, const X86DecodedInsn *d)
     if (f->fsw & 0x80) {
         x86_ext_raise(cpu, EXC_MF);
     }
+    f->fsw &= ~0x3800; /* TOP = 0 (SDM vol. 1, table 9-2) */
     f->ftw = 0;
 }
 

@@ -355,9 +355,48 @@ static bool emit_pint(Gen *g, uint8_t map, uint8_t opc, bool mmx)
     return emit_insn(g, &in);
 }
 
+/* LDMXCSR of a random control word (exceptions stay masked: the harness
+ * needs every run to finish), STMXCSR, EMMS. */
+static bool emit_state(Gen *g)
+{
+    uint8_t d = (uint8_t)(rn(g, 0x1d) * 4);
+    switch (rn(g, 3)) {
+    case 0: {
+        uint32_t m = 0x1f80u | (uint32_t)(rn(g, 4) << 13) | (uint32_t)(rnd(g) & 0x3f);
+        if (rn(g, 3) == 0) {
+            m |= 0x8000; /* FTZ */
+        }
+        if (rn(g, 3) == 0) {
+            m |= 0x40; /* DAZ */
+        }
+        emit(g, 0xc7); /* mov dword [rbx+d], imm32 */
+        emit_mem_rbx(g, 0, d);
+        emit_n(g, m, 4);
+        emit(g, 0x0f);
+        emit(g, 0xae);
+        emit_mem_rbx(g, 2, d);
+        return true;
+    }
+    case 1:
+        emit(g, 0x0f);
+        emit(g, 0xae);
+        emit_mem_rbx(g, 3, d);
+        return true;
+    default:
+        emit(g, 0x0f);
+        emit(g, 0x77);
+        g->x87_valid = 0; /* EMMS: every tag empty, TOP 0 */
+        g->x87_top = 0;
+        return true;
+    }
+}
+
 static bool sse_one(Gen *g)
 {
     unsigned k = rn(g, 10);
+    if (rn(g, 24) == 0) {
+        return emit_state(g);
+    }
     if (k < 3) {
         return emit_pint(g, M0F, pint_0f[rn(g, sizeof(pint_0f))], rn(g, 3) == 0);
     }
