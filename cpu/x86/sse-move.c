@@ -235,6 +235,9 @@ void sse_maskmov(X86Cpu *cpu, const X86DecodedInsn *d)
     at.index = X86_REG_NONE;
     at.disp = 0;
     at.rip_rel = 0;
+    if (m.q[0] & 0x8080808080808080ull || (n == 16 && m.q[1] & 0x8080808080808080ull)) {
+        x86_ext_probe(cpu, &at, n, true); /* all or nothing on a fault */
+    }
     for (unsigned i = 0; i < n; i++) {
         if (m.b[i] & 0x80) {
             x86_ext_store(cpu, &at, i, &v.b[i], 1);
