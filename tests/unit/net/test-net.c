@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "net/backend.h"
 #include "net/checksum.h"
@@ -327,6 +328,41 @@ static void test_socket_pair(void **state)
     loop_free(&l);
 }
 
+/* Two VMs on one multicast group: each datagram is one frame. */
+static void test_socket_mcast(void **state)
+{
+    Loop l;
+    loop_init(&l);
+    GError *err = NULL;
+    unsigned port = 20000 + (unsigned)(getpid() % 20000);
+    gchar *spec_a = g_strdup_printf("socket,id=a,mcast=230.0.0.77:%u,localaddr=127.0.0.1", port);
+    gchar *spec_b = g_strdup_printf("socket,id=b,mcast=230.0.0.77:%u,localaddr=127.0.0.1", port);
+    NetClient *a = net_backend_new(&l.host, spec_a, &err);
+    assert_non_null(a);
+    NetClient *b = net_backend_new(&l.host, spec_b, &err);
+    assert_non_null(b);
+    Fake fa = { 0 }, fb = { 0 };
+    NetClient *nica = net_client_new(&fake_ops, &l.host, "nica", &fa);
+    NetClient *nicb = net_client_new(&fake_ops, &l.host, "nicb", &fb);
+    net_client_connect(nica, a);
+    net_client_connect(nicb, b);
+    uint8_t frame[300];
+    memset(frame, 0x5a, sizeof(frame));
+    g_mutex_lock(&l.lock);
+    assert_int_equal(net_send(nica, frame, sizeof(frame)), NET_SENT);
+    g_mutex_unlock(&l.lock);
+    assert_true(run_until(&l, &fb.frames, 1));
+    assert_int_equal(fb.last_len, sizeof(frame));
+    assert_int_equal(fb.last[0], 0x5a);
+    net_client_free(nica);
+    net_client_free(nicb);
+    net_client_free(a);
+    net_client_free(b);
+    g_free(spec_a);
+    g_free(spec_b);
+    loop_free(&l);
+}
+
 /* A DHCP discover from 52:54:00:12:34:56 (RFC 2131, BOOTP layout). */
 static size_t dhcp_discover(uint8_t *f)
 {
@@ -478,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_hostfwd),
         cmocka_unit_test(test_backend_errors),
         cmocka_unit_test(test_socket_pair),
+        cmocka_unit_test(test_socket_mcast),
         cmocka_unit_test(test_user_dhcp),
         cmocka_unit_test(test_gso_tcp),
     };
