@@ -108,7 +108,9 @@ static bool check_interrupts(TcgVCpu *t, VCpuExit *exit)
     return false;
 }
 
-static inline void run_tb(X86Cpu *cpu, const TB *tb)
+/* Runs a block; returns how many instructions completed (a block leaves
+ * early at a taken branch in its middle or when a handler stops it). */
+static inline unsigned run_tb(X86Cpu *cpu, const TB *tb)
 {
     const X86DecodedInsn *d = tb->insn, *end = d + tb->n;
     X86State *env = cpu->env;
@@ -118,10 +120,12 @@ static inline void run_tb(X86Cpu *cpu, const TB *tb)
         env->rip = d->next_ip;
         d->exec(cpu, d);
         if (unlikely(cpu->stop_tb)) {
+            d++;
             break;
         }
     }
     cpu->cur = NULL;
+    return (unsigned)(d - tb->insn);
 }
 
 /* KESTREL_TCG_STATS=1: counts, wall time and this thread's CPU time (MIPS
@@ -212,12 +216,11 @@ VCpuExit tcg_exec(TcgVCpu *t)
                     env->segs[R_CS].selector, env->rip, tb->n);
         }
         t->cur_tb = tb;
-        t->insns += tb->n;
         if (unlikely((++t->blocks & 0x3fffff) == 0) && t->stats) {
             print_stats(t);
         }
         c->chain_prev = tb;
-        run_tb(cpu, tb);
+        t->insns += run_tb(cpu, tb);
         t->cur_tb = NULL;
     }
     cpu->jmp = NULL;

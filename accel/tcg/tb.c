@@ -132,10 +132,10 @@ static TB *tb_translate(TBCache *c, X86Cpu *cpu, uint64_t pc, uint64_t cs_base,
             }
             break;
         }
-        if (d->ends_block) {
+        ip = d->next_ip;
+        if (d->ends_block && !x86_block_continues(d, &ip)) {
             break;
         }
-        ip = d->next_ip;
     }
     c->arena_used += sizeof(TB) + tb->n * sizeof(X86DecodedInsn);
     c->arena_used = (c->arena_used + 63) & ~(size_t)63;

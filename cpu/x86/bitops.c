@@ -39,7 +39,7 @@ void x86_h_bt_r(X86Cpu *cpu, const X86DecodedInsn *d)
     /* memory: the bit offset is signed and may reach outside the operand */
     int64_t soff = (int64_t)x86_sext(off, size);
     int64_t byteoff = (soff >> (size == 8 ? 6 : size == 4 ? 5 : 4)) * (int64_t)size;
-    uint64_t ea = (x86_insn_ea(cpu, d) + (uint64_t)byteoff) & x86_size_mask(d->addrsize);
+    uint64_t ea = (x86_ea(cpu, d) + (uint64_t)byteoff) & x86_size_mask(d->addrsize);
     uint64_t lin = x86_seg_linear(cpu, d->seg, ea, size, d->op != 0);
     uint64_t bit = off & (size * 8 - 1);
     if (d->op != 0) {

@@ -55,7 +55,7 @@ void x86_h_pop_rm(X86Cpu *cpu, const X86DecodedInsn *d)
         x86_set_reg(cpu, d->rm, d->op2, true, v);
         return;
     }
-    uint64_t ea = x86_insn_ea(cpu, d);
+    uint64_t ea = x86_ea(cpu, d);
     cpu->env->regs[R_ESP] = old;
     uint64_t lin = x86_seg_linear(cpu, d->seg, ea, d->op2, true);
     x86_probe_write(cpu, lin, d->op2);
@@ -271,7 +271,7 @@ void x86_h_bound(X86Cpu *cpu, const X86DecodedInsn *d)
         x86_raise(cpu, EXC_UD);
     }
     unsigned size = d->opsize;
-    uint64_t ea = x86_insn_ea(cpu, d);
+    uint64_t ea = x86_ea(cpu, d);
     int64_t lo = (int64_t)x86_sext(x86_ld(cpu, d->seg, ea, size), size);
     int64_t hi = (int64_t)x86_sext(x86_ld(cpu, d->seg, (ea + size) & x86_size_mask(d->addrsize), size), size);
     int64_t idx = (int64_t)x86_sext(x86_get_reg(cpu, d->reg, size, false), size);

@@ -182,6 +182,16 @@ uint64_t x86_insn_ea(X86Cpu *cpu, const X86DecodedInsn *d)
     }
 }
 
+void x86_decode_ea_precompute(X86DecodedInsn *d)
+{
+    d->ea_has_base = d->base != X86_REG_NONE;
+    d->ea_has_index = d->index != X86_REG_NONE;
+    d->ea_base = d->ea_has_base ? d->base : 0;
+    d->ea_index = d->ea_has_index ? d->index : 0;
+    d->ea_disp = (uint64_t)(int64_t)d->disp + (d->rip_rel ? d->next_ip : 0);
+    d->ea_wrap_shift = d->addrsize == 2 ? 48 : d->addrsize == 4 ? 32 : 0;
+}
+
 bool x86_insn_ends_block(const X86DecodedInsn *d)
 {
     return d->ends_block;
@@ -759,6 +769,9 @@ done:
             SET(ud);
             d->ends_block = 1;
         }
+    }
+    if (d->has_modrm && d->mod != 3) {
+        x86_decode_ea_precompute(d);
     }
     x86_specialize(d);
     return true;

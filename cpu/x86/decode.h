@@ -82,6 +82,15 @@ struct X86DecodedInsn {
     uint8_t op;
     uint8_t op2;
     uint16_t aux;
+    /* The memory operand's effective address in a branchless form, filled
+     * once per decode (x86_decode_ea_precompute): ea_disp + base + index <<
+     * scale, where an absent base or index is masked out (ea_has_* 0 or 1)
+     * and the sum is wrapped by shifting ~0 right by ea_wrap_shift.  RIP-
+     * relative operands have next_ip folded into ea_disp. */
+    uint64_t ea_disp;
+    uint8_t ea_base, ea_index;
+    uint8_t ea_has_base, ea_has_index;
+    uint8_t ea_wrap_shift;
 };
 
 /* The decoder.  Fetches through x86_fetch_code(); returns false when the
@@ -95,7 +104,19 @@ bool x86_decode(X86Cpu *cpu, uint64_t ip, X86DecodedInsn *insn);
 bool x86_insn_ends_block(const X86DecodedInsn *insn);
 
 /* Effective offset of the memory operand (before the segment base), wrapped
- * to the address size. */
+ * to the address size, from base/index/scale/disp (works on instructions the
+ * caller has built or changed itself; the integer core's handlers use the
+ * precomputed inline x86_ea() of mem.h). */
 uint64_t x86_insn_ea(X86Cpu *cpu, const X86DecodedInsn *insn);
+
+/* The translator asks, for an instruction that ends a block, whether the
+ * block may go on (a Jcc at its fall-through, a direct JMP or CALL at its
+ * target): if so, returns true with *next the address to decode next, after
+ * swapping in a handler that leaves the block when control goes elsewhere
+ * (a taken Jcc sets cpu->stop_tb). */
+bool x86_block_continues(X86DecodedInsn *insn, uint64_t *next);
+
+/* Fill the ea_* fields from base/index/scale/disp/rip_rel/addrsize. */
+void x86_decode_ea_precompute(X86DecodedInsn *insn);
 
 #endif

@@ -87,7 +87,7 @@ static void far_mem(X86Cpu *cpu, const X86DecodedInsn *d, bool call)
         x86_raise(cpu, EXC_UD);
     }
     unsigned size = d->opsize;
-    uint64_t ea = x86_insn_ea(cpu, d);
+    uint64_t ea = x86_ea(cpu, d);
     uint64_t off = x86_ld(cpu, d->seg, ea, size);
     uint16_t sel = (uint16_t)x86_ld(cpu, d->seg, (ea + size) & x86_size_mask(d->addrsize), 2);
     far_jump(cpu, sel, off, call, size, d->next_ip);

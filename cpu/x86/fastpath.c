@@ -1,9 +1,12 @@
 /*
  * Specialised handlers for the most frequent instruction shapes: register-
- * register and register-immediate ALU operations, MOV between registers and
- * to/from memory, for 32- and 64-bit operands.  They compute the same results
- * and lazy flags as the generic handlers (alu.c, move.c) without the
- * per-execution operand-form and size dispatch.  x86_specialize() swaps them
+ * register, register-immediate and memory-operand ALU operations, MOV/MOVZX/
+ * MOVSX between registers and to/from memory, CMOVcc, SETcc, IMUL, shifts,
+ * PUSH/POP.  They compute the same results and lazy flags as the generic
+ * handlers (alu.c, move.c) without the per-execution operand-form and size
+ * dispatch; memory operands use the precomputed effective address (x86_ea).
+ * A read-modify-write of memory whose page is not a plain writable RAM page
+ * in the TLB falls back to the generic handler.  x86_specialize() swaps them
  * in after decoding.
  */
 #include "cpu/x86/insn.h"
@@ -83,22 +86,22 @@ static void mov_rr32_rev(X86Cpu *cpu, const X86DecodedInsn *d)
 
 static void mov_load64(X86Cpu *cpu, const X86DecodedInsn *d)
 {
-    cpu->env->regs[d->reg] = x86_ld(cpu, d->seg, x86_insn_ea(cpu, d), 8);
+    cpu->env->regs[d->reg] = x86_ld(cpu, d->seg, x86_ea(cpu, d), 8);
 }
 
 static void mov_load32(X86Cpu *cpu, const X86DecodedInsn *d)
 {
-    cpu->env->regs[d->reg] = (uint32_t)x86_ld(cpu, d->seg, x86_insn_ea(cpu, d), 4);
+    cpu->env->regs[d->reg] = (uint32_t)x86_ld(cpu, d->seg, x86_ea(cpu, d), 4);
 }
 
 static void mov_store64(X86Cpu *cpu, const X86DecodedInsn *d)
 {
-    x86_st(cpu, d->seg, x86_insn_ea(cpu, d), cpu->env->regs[d->reg], 8);
+    x86_st(cpu, d->seg, x86_ea(cpu, d), cpu->env->regs[d->reg], 8);
 }
 
 static void mov_store32(X86Cpu *cpu, const X86DecodedInsn *d)
 {
-    x86_st(cpu, d->seg, x86_insn_ea(cpu, d), cpu->env->regs[d->reg], 4);
+    x86_st(cpu, d->seg, x86_ea(cpu, d), cpu->env->regs[d->reg], 4);
 }
 
 static void mov_ri(X86Cpu *cpu, const X86DecodedInsn *d)
@@ -108,19 +111,75 @@ static void mov_ri(X86Cpu *cpu, const X86DecodedInsn *d)
 
 static void lea64(X86Cpu *cpu, const X86DecodedInsn *d)
 {
-    cpu->env->regs[d->reg] = x86_insn_ea(cpu, d);
+    cpu->env->regs[d->reg] = x86_ea(cpu, d);
 }
 
 static void lea32(X86Cpu *cpu, const X86DecodedInsn *d)
 {
-    cpu->env->regs[d->reg] = (uint32_t)x86_insn_ea(cpu, d);
+    cpu->env->regs[d->reg] = (uint32_t)x86_ea(cpu, d);
 }
 
-static void jcc_fast(X86Cpu *cpu, const X86DecodedInsn *d)
+/* A condition (cc constant after inlining) evaluated inline for the flags of
+ * 32/64-bit SUB/CMP and logic operations, the shapes compare-and-branch code
+ * leaves; anything else asks flags.c. */
+static inline bool cond_inline(const X86Cpu *cpu, unsigned cc)
 {
-    if (x86_cond(cpu, d->op)) {
-        cpu->env->rip = d->imm;
+    unsigned c = cc >> 1;
+    bool r;
+    if (c == 0 || c == 5) {
+        return x86_cond(cpu, cc); /* O, P */
     }
+    switch (cpu->cc_op) {
+    case CC_OP(CC_SUB, 2): {
+        uint32_t dst = (uint32_t)cpu->cc_dst, b = (uint32_t)cpu->cc_src, a = dst + b;
+        r = c == 1 ? a < b : c == 2 ? dst == 0 : c == 3 ? a <= b : c == 4 ? (int32_t)dst < 0
+          : c == 6 ? (int32_t)a < (int32_t)b : (int32_t)a <= (int32_t)b;
+        break;
+    }
+    case CC_OP(CC_SUB, 3): {
+        uint64_t dst = cpu->cc_dst, b = cpu->cc_src, a = dst + b;
+        r = c == 1 ? a < b : c == 2 ? dst == 0 : c == 3 ? a <= b : c == 4 ? (int64_t)dst < 0
+          : c == 6 ? (int64_t)a < (int64_t)b : (int64_t)a <= (int64_t)b;
+        break;
+    }
+    case CC_OP(CC_LOGIC, 2): {
+        int32_t dst = (int32_t)cpu->cc_dst;
+        r = c == 1 ? false : c == 2 || c == 3 ? dst == 0 : c == 4 || c == 6 ? dst < 0 : dst <= 0;
+        break;
+    }
+    case CC_OP(CC_LOGIC, 3): {
+        int64_t dst = (int64_t)cpu->cc_dst;
+        r = c == 1 ? false : c == 2 || c == 3 ? dst == 0 : c == 4 || c == 6 ? dst < 0 : dst <= 0;
+        break;
+    }
+    default:
+        return x86_cond(cpu, cc);
+    }
+    return r ^ (cc & 1);
+}
+
+/* Jcc at the end of a block, and inside a block that goes on at the fall-
+ * through (a taken branch leaves the block), one handler per condition. */
+#define GEN_JCC(cc)                                                                    static void jcc_end_##cc(X86Cpu *cpu, const X86DecodedInsn *d)                     {                                                                                      if (cond_inline(cpu, cc)) {                                                            cpu->env->rip = d->imm;                                                        }                                                                              }                                                                                  static void jcc_mid_##cc(X86Cpu *cpu, const X86DecodedInsn *d)                     {                                                                                      if (cond_inline(cpu, cc)) {                                                            cpu->env->rip = d->imm;                                                            cpu->stop_tb = true;                                                           }                                                                              }
+#define CC16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+CC16(GEN_JCC)
+#define FN_END(cc) jcc_end_##cc,
+#define FN_MID(cc) jcc_mid_##cc,
+static const X86ExecFn jcc_end[16] = { CC16(FN_END) };
+static const X86ExecFn jcc_mid[16] = { CC16(FN_MID) };
+
+bool x86_block_continues(X86DecodedInsn *d, uint64_t *next)
+{
+    if (d->exec == jcc_end[d->op & 15]) {
+        d->exec = jcc_mid[d->op & 15];
+        *next = d->next_ip;
+        return true;
+    }
+    if (d->exec == x86_h_jmp_rel || d->exec == x86_h_call_rel) {
+        *next = d->imm;
+        return true;
+    }
+    return false;
 }
 
 /* SHL/SHR/SAR of a register by an immediate count (non-zero after masking
@@ -204,7 +263,285 @@ static void pop64(X86Cpu *cpu, const X86DecodedInsn *d)
 
 static void movzx_load(X86Cpu *cpu, const X86DecodedInsn *d)
 {
-    cpu->env->regs[d->reg] = x86_ld(cpu, d->seg, x86_insn_ea(cpu, d), d->aux);
+    cpu->env->regs[d->reg] = x86_ld(cpu, d->seg, x86_ea(cpu, d), d->aux);
+}
+
+
+/* ---- memory-operand shapes ---- */
+
+/* Host pointer for a read-modify-write of [lin, lin+size) when the page is
+ * writable RAM in the TLB (so loading, computing flags and storing cannot
+ * fault in between); NULL otherwise. */
+static inline uint8_t *rmw_ptr(X86Cpu *cpu, uint64_t lin, unsigned size)
+{
+    X86TlbEntry *e = &cpu->tlb[cpu->mmu_idx][(lin >> 12) & (X86_TLB_SIZE - 1)];
+    if (likely(e->tag_write == (lin & X86_PAGE_MASK) && (lin & 0xfff) + size <= 0x1000)) {
+        return (uint8_t *)(uintptr_t)(lin + e->addend);
+    }
+    return NULL;
+}
+
+static inline uint64_t host_ld(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return *p;
+    case 2: return ld16(p);
+    case 4: return ld32(p);
+    default: return ld64(p);
+    }
+}
+
+static inline void host_st(uint8_t *p, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1: *p = (uint8_t)v; return;
+    case 2: st16(p, (uint16_t)v); return;
+    case 4: st32(p, (uint32_t)v); return;
+    default: st64(p, v); return;
+    }
+}
+
+/* op r, [m] (r = 32/64 bit); op [m], imm and op [m], r with the memory
+ * operand as destination (CMP only reads it). */
+#define GEN_MEM(name, opn, bits, T, SL)                                            \
+    static void rm##bits##_##name(X86Cpu *cpu, const X86DecodedInsn *d)            \
+    {                                                                              \
+        uint64_t *R = cpu->env->regs;                                              \
+        uint64_t b = (T)x86_ld(cpu, d->seg, x86_ea(cpu, d), bits / 8);             \
+        uint64_t a = (T)R[d->reg];                                                 \
+        ALU_BODY(opn, T, SL)                                                       \
+        if (opn != 7) R[d->reg] = r;                                               \
+    }                                                                              \
+    static void mi##bits##_##name(X86Cpu *cpu, const X86DecodedInsn *d)            \
+    {                                                                              \
+        uint64_t b = (T)d->imm;                                                    \
+        if (opn == 7) {                                                            \
+            uint64_t a = (T)x86_ld(cpu, d->seg, x86_ea(cpu, d), bits / 8);         \
+            ALU_BODY(opn, T, SL)                                                   \
+            (void)r;                                                               \
+            return;                                                                \
+        }                                                                          \
+        uint64_t lin = x86_seg_linear(cpu, d->seg, x86_ea(cpu, d), bits / 8, true); \
+        uint8_t *p = rmw_ptr(cpu, lin, bits / 8);                                  \
+        if (!p) {                                                                  \
+            x86_h_alu_rm_imm(cpu, d);                                              \
+            return;                                                                \
+        }                                                                          \
+        uint64_t a = host_ld(p, bits / 8);                                         \
+        ALU_BODY(opn, T, SL)                                                       \
+        host_st(p, bits / 8, r);                                                   \
+    }                                                                              \
+    static void mr##bits##_##name(X86Cpu *cpu, const X86DecodedInsn *d)            \
+    {                                                                              \
+        uint64_t b = (T)cpu->env->regs[d->reg];                                    \
+        if (opn == 7) {                                                            \
+            uint64_t a = (T)x86_ld(cpu, d->seg, x86_ea(cpu, d), bits / 8);         \
+            ALU_BODY(opn, T, SL)                                                   \
+            (void)r;                                                               \
+            return;                                                                \
+        }                                                                          \
+        uint64_t lin = x86_seg_linear(cpu, d->seg, x86_ea(cpu, d), bits / 8, true); \
+        uint8_t *p = rmw_ptr(cpu, lin, bits / 8);                                  \
+        if (!p) {                                                                  \
+            x86_h_alu_rm_r(cpu, d);                                                \
+            return;                                                                \
+        }                                                                          \
+        uint64_t a = host_ld(p, bits / 8);                                         \
+        ALU_BODY(opn, T, SL)                                                       \
+        host_st(p, bits / 8, r);                                                   \
+    }
+
+#define GEN_MEM_ALL(name, opn) GEN_MEM(name, opn, 32, uint32_t, 2) GEN_MEM(name, opn, 64, uint64_t, 3)
+ALU_OPS(GEN_MEM_ALL)
+
+static const X86ExecFn rm32[8] = { rm32_add, rm32_or, rm32_adc, rm32_sbb, rm32_and, rm32_sub, rm32_xor, rm32_cmp };
+static const X86ExecFn rm64[8] = { rm64_add, rm64_or, rm64_adc, rm64_sbb, rm64_and, rm64_sub, rm64_xor, rm64_cmp };
+static const X86ExecFn mi32[8] = { mi32_add, mi32_or, mi32_adc, mi32_sbb, mi32_and, mi32_sub, mi32_xor, mi32_cmp };
+static const X86ExecFn mi64[8] = { mi64_add, mi64_or, mi64_adc, mi64_sbb, mi64_and, mi64_sub, mi64_xor, mi64_cmp };
+static const X86ExecFn mr32[8] = { mr32_add, mr32_or, mr32_adc, mr32_sbb, mr32_and, mr32_sub, mr32_xor, mr32_cmp };
+static const X86ExecFn mr64[8] = { mr64_add, mr64_or, mr64_adc, mr64_sbb, mr64_and, mr64_sub, mr64_xor, mr64_cmp };
+
+/* Byte-register ALU (AH..BH without REX), any operation, register form. */
+static void rr8_alu(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    bool rex = x86_rex(d);
+    uint64_t a = x86_get_reg(cpu, d->rm, 1, rex);
+    uint64_t b = d->aux ? (uint8_t)d->imm : x86_get_reg(cpu, d->reg, 1, rex);
+    ALU_BODY(d->op, uint8_t, 0)
+    if (d->op != 7) {
+        x86_set_reg(cpu, d->rm, 1, rex, r);
+    }
+}
+
+/* CMP [m8], imm8 / CMP [m8], r8 / CMP r8, [m8] and TEST-free byte compares */
+static void cmp8_mem(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    uint64_t m = (uint8_t)x86_ld(cpu, d->seg, x86_ea(cpu, d), 1);
+    uint64_t v = d->aux == 1 ? (uint8_t)d->imm : x86_get_reg(cpu, d->reg, 1, x86_rex(d));
+    uint64_t a = d->aux == 2 ? v : m, b = d->aux == 2 ? m : v;
+    x86_set_cc(cpu, CC_OP(CC_SUB, 0), (uint8_t)(a - b), b, 0);
+}
+
+/* Loads and stores of bytes and words, MOVZX/MOVSX */
+static void mov_load8(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    x86_set_reg(cpu, d->reg, 1, x86_rex(d), x86_ld(cpu, d->seg, x86_ea(cpu, d), 1));
+}
+
+static void mov_load16(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    uint64_t *r = &cpu->env->regs[d->reg];
+    *r = (*r & ~0xffffull) | x86_ld(cpu, d->seg, x86_ea(cpu, d), 2);
+}
+
+static void mov_store8(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    x86_st(cpu, d->seg, x86_ea(cpu, d), x86_get_reg(cpu, d->reg, 1, x86_rex(d)), 1);
+}
+
+static void mov_store16(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    x86_st(cpu, d->seg, x86_ea(cpu, d), cpu->env->regs[d->reg], 2);
+}
+
+#define GEN_STORE_IMM(bytes)                                                       \
+    static void mov_store_imm##bytes(X86Cpu *cpu, const X86DecodedInsn *d)         \
+    {                                                                              \
+        x86_st(cpu, d->seg, x86_ea(cpu, d), d->imm, bytes);                        \
+    }
+GEN_STORE_IMM(1) GEN_STORE_IMM(2) GEN_STORE_IMM(4) GEN_STORE_IMM(8)
+
+static void mov_rr8(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    bool rex = x86_rex(d);
+    x86_set_reg(cpu, d->rm, 1, rex, x86_get_reg(cpu, d->reg, 1, rex));
+}
+
+/* MOVZX r32/r64, r8/r16 (the destination is 32 or 64 bits: zero-extends) */
+static void movzx_rr(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    cpu->env->regs[d->reg] = x86_get_reg(cpu, d->rm, d->aux, x86_rex(d));
+}
+
+#define GEN_MOVSX(from, T)                                                         \
+    static void movsx_load##from##_32(X86Cpu *cpu, const X86DecodedInsn *d)        \
+    {                                                                              \
+        cpu->env->regs[d->reg] =                                                   \
+            (uint32_t)(T)x86_ld(cpu, d->seg, x86_ea(cpu, d), from / 8);            \
+    }                                                                              \
+    static void movsx_load##from##_64(X86Cpu *cpu, const X86DecodedInsn *d)        \
+    {                                                                              \
+        cpu->env->regs[d->reg] =                                                   \
+            (uint64_t)(int64_t)(T)x86_ld(cpu, d->seg, x86_ea(cpu, d), from / 8);   \
+    }
+GEN_MOVSX(8, int8_t) GEN_MOVSX(16, int16_t) GEN_MOVSX(32, int32_t)
+
+/* CMOVcc r, r/m (32-bit forms zero-extend even when the condition fails) */
+static void cmov_rr64(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    uint64_t *R = cpu->env->regs;
+    if (cond_inline(cpu, d->op)) {
+        R[d->reg] = R[d->rm];
+    }
+}
+
+static void cmov_rr32(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    uint64_t *R = cpu->env->regs;
+    R[d->reg] = (uint32_t)(cond_inline(cpu, d->op) ? R[d->rm] : R[d->reg]);
+}
+
+static void setcc_r(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    x86_set_reg(cpu, d->rm, 1, x86_rex(d), x86_cond(cpu, d->op));
+}
+
+static void imul_rr32(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    uint64_t *R = cpu->env->regs;
+    int64_t p = (int64_t)(int32_t)R[d->reg] * (int32_t)R[d->rm];
+    uint64_t lo = (uint32_t)p;
+    x86_set_cc(cpu, CC_OP(CC_MUL, 2), lo, p != (int32_t)p, 0);
+    R[d->reg] = lo;
+}
+
+static void imul_rr64(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    uint64_t *R = cpu->env->regs;
+    __int128 p = (__int128)(int64_t)R[d->reg] * (int64_t)R[d->rm];
+    uint64_t lo = (uint64_t)p;
+    x86_set_cc(cpu, CC_OP(CC_MUL, 3), lo, p != (int64_t)lo, 0);
+    R[d->reg] = lo;
+}
+
+/* TEST r/m, imm on a register */
+static void test_ri(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    unsigned size = d->op2;
+    uint64_t r = x86_get_reg(cpu, d->rm, size, x86_rex(d)) & d->imm & x86_size_mask(size);
+    x86_set_cc(cpu, CC_OP(CC_LOGIC, size == 8 ? 3 : size == 4 ? 2 : size == 2 ? 1 : 0), r, 0, 0);
+}
+
+/* SHL/SHR/SAR r32/r64, CL: a zero count leaves the flags alone (the 32-bit
+ * register is still written, zero-extended). */
+#define GEN_SHIFT_CL(bits, T, SL)                                                  \
+    static void shift_cl##bits(X86Cpu *cpu, const X86DecodedInsn *d)               \
+    {                                                                              \
+        uint64_t *R = cpu->env->regs;                                              \
+        unsigned c = (unsigned)R[R_ECX] & (bits - 1);                              \
+        uint64_t a = (T)R[d->rm];                                                  \
+        if (c == 0) {                                                              \
+            R[d->rm] = a;                                                          \
+            return;                                                                \
+        }                                                                          \
+        uint64_t r;                                                                \
+        if (d->op == 5) {                                                          \
+            r = a >> c;                                                            \
+            x86_set_cc(cpu, CC_OP(CC_SHR, SL), r, a >> (c - 1), a);                \
+        } else if (d->op == 7) {                                                   \
+            int64_t s = (int64_t)x86_sext(a, bits / 8);                            \
+            r = (T)(s >> c);                                                       \
+            x86_set_cc(cpu, CC_OP(CC_SAR, SL), r, (uint64_t)(s >> (c - 1)), 0);    \
+        } else {                                                                   \
+            r = (T)(a << c);                                                       \
+            x86_set_cc(cpu, CC_OP(CC_SHL, SL), r, (T)(a << (c - 1)), 0);           \
+        }                                                                          \
+        R[d->rm] = r;                                                              \
+    }
+GEN_SHIFT_CL(32, uint32_t, 2)
+GEN_SHIFT_CL(64, uint64_t, 3)
+
+/* Byte and word specialisations (the 32/64-bit ones are below). */
+static void specialize_narrow(X86DecodedInsn *d)
+{
+    unsigned size = d->op2;
+    bool reg = d->mod == 3;
+    if (d->exec == x86_h_mov_rm_r) {
+        d->exec = reg ? (size == 1 ? mov_rr8 : d->exec) : (size == 1 ? mov_store8 : mov_store16);
+    } else if (d->exec == x86_h_mov_r_rm && !reg) {
+        d->exec = size == 1 ? mov_load8 : mov_load16;
+    } else if (d->exec == x86_h_mov_rm_imm && !reg) {
+        d->exec = size == 1 ? mov_store_imm1 : mov_store_imm2;
+    } else if (size == 1 && reg && d->exec == x86_h_alu_rm_r) {
+        d->exec = rr8_alu;
+    } else if (size == 1 && reg && d->exec == x86_h_alu_rm_imm) {
+        d->aux = 1;
+        d->exec = rr8_alu;
+    } else if (size == 1 && reg && d->exec == x86_h_alu_r_rm) {
+        uint8_t t = d->rm;
+        d->rm = d->reg;
+        d->reg = t;
+        d->exec = rr8_alu;
+    } else if (size == 1 && !reg && d->op == 7 &&
+               (d->exec == x86_h_alu_rm_imm || d->exec == x86_h_alu_rm_r ||
+                d->exec == x86_h_alu_r_rm)) {
+        d->aux = d->exec == x86_h_alu_rm_imm ? 1 : d->exec == x86_h_alu_r_rm ? 2 : 0;
+        d->exec = cmp8_mem;
+    } else if (d->exec == x86_h_setcc && reg) {
+        d->exec = setcc_r;
+    } else if (d->exec == x86_h_test_rm_imm && reg) {
+        d->exec = test_ri;
+    }
 }
 
 void x86_specialize(X86DecodedInsn *d)
@@ -212,7 +549,56 @@ void x86_specialize(X86DecodedInsn *d)
     unsigned size = d->op2;
     bool reg = d->mod == 3;
     bool wide = size == 4 || size == 8;
-    if (!wide || (d->prefixes & X86_PFX_LOCK)) {
+    if (d->prefixes & X86_PFX_LOCK) {
+        return;
+    }
+    if (d->exec == x86_h_jcc) {
+        d->exec = jcc_end[d->op & 15];
+        return;
+    }
+    if (!wide) {
+        specialize_narrow(d);
+        return;
+    }
+    if (d->exec == x86_h_movzx && reg) {
+        d->exec = movzx_rr;
+        return;
+    }
+    if (d->exec == x86_h_movsx && !reg) {
+        static const X86ExecFn sx32[5] = { NULL, movsx_load8_32, movsx_load16_32, NULL, movsx_load32_32 };
+        static const X86ExecFn sx64[5] = { NULL, movsx_load8_64, movsx_load16_64, NULL, movsx_load32_64 };
+        if (sx32[d->aux]) {
+            d->exec = size == 8 ? sx64[d->aux] : sx32[d->aux];
+        }
+        return;
+    }
+    if (!reg && (d->exec == x86_h_alu_r_rm || d->exec == x86_h_alu_rm_imm ||
+                 d->exec == x86_h_alu_rm_r)) {
+        const X86ExecFn *t = d->exec == x86_h_alu_r_rm ? (size == 8 ? rm64 : rm32)
+                           : d->exec == x86_h_alu_rm_imm ? (size == 8 ? mi64 : mi32)
+                           : (size == 8 ? mr64 : mr32);
+        d->exec = t[d->op];
+        return;
+    }
+    if (d->exec == x86_h_mov_rm_imm && !reg) {
+        d->exec = size == 8 ? mov_store_imm8 : mov_store_imm4;
+        return;
+    }
+    if (d->exec == x86_h_cmov && reg) {
+        d->exec = size == 8 ? cmov_rr64 : cmov_rr32;
+        return;
+    }
+    if (d->exec == x86_h_imul_r_rm && reg) {
+        d->exec = size == 8 ? imul_rr64 : imul_rr32;
+        return;
+    }
+    if (d->exec == x86_h_test_rm_imm && reg) {
+        d->exec = test_ri;
+        return;
+    }
+    if (d->exec == x86_h_shift_rm && reg && d->aux == 1 &&
+        (d->op == 4 || d->op == 5 || d->op == 6 || d->op == 7)) {
+        d->exec = size == 8 ? shift_cl64 : shift_cl32;
         return;
     }
     if (d->exec == x86_h_alu_rm_r && reg) {
@@ -234,7 +620,7 @@ void x86_specialize(X86DecodedInsn *d)
             d->imm = (uint32_t)d->imm;
         }
         d->exec = mov_ri;
-    } else if (d->exec == x86_h_lea && !reg && d->addrsize == 8) {
+    } else if (d->exec == x86_h_lea && !reg) {
         d->exec = size == 8 ? lea64 : lea32;
     } else if (d->exec == x86_h_shift_rm && reg && d->aux == 2 &&
                (d->op == 4 || d->op == 5 || d->op == 6 || d->op == 7) &&
@@ -257,7 +643,5 @@ void x86_specialize(X86DecodedInsn *d)
         d->exec = pop64;
     } else if (d->exec == x86_h_movzx && !reg) {
         d->exec = movzx_load;
-    } else if (d->exec == x86_h_jcc) {
-        d->exec = jcc_fast;
     }
 }

@@ -17,6 +17,16 @@ static inline bool x86_canonical(uint64_t a)
     return (uint64_t)(((int64_t)a << 16) >> 16) == a;
 }
 
+/* Effective offset of a decoded instruction's memory operand (see the ea_*
+ * fields of decode.h): no branch, no call. */
+static inline uint64_t x86_ea(const X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    const uint64_t *r = cpu->env->regs;
+    uint64_t ea = d->ea_disp + (r[d->ea_base] & -(uint64_t)d->ea_has_base) +
+                  ((r[d->ea_index] & -(uint64_t)d->ea_has_index) << d->scale);
+    return ea & (~0ull >> d->ea_wrap_shift);
+}
+
 /* Segment-relative offset -> linear address with limit/rights checks. */
 static inline uint64_t x86_seg_linear(X86Cpu *cpu, int seg, uint64_t off,
                                       unsigned size, bool write)
@@ -86,15 +96,44 @@ static inline void x86_probe_write(X86Cpu *cpu, uint64_t lin, unsigned size)
     }
 }
 
-/* Segment:offset accesses (offset already wrapped to the address size). */
+/* Segment:offset accesses (offset already wrapped to the address size).
+ * In 64-bit mode a TLB hit within one page proves the address canonical
+ * (tlb_fill never gives a non-canonical page a fast tag), so the canonical
+ * checks of x86_seg_linear are left to the miss path. */
 static inline uint64_t x86_ld(X86Cpu *cpu, int seg, uint64_t off, unsigned size)
 {
+    if (likely(cpu->code_size == 8)) {
+        uint64_t lin = off + (seg >= R_FS ? cpu->env->segs[seg].base : 0);
+        X86TlbEntry *e = &cpu->tlb[cpu->mmu_idx][(lin >> 12) & (X86_TLB_SIZE - 1)];
+        if (likely(e->tag_read == (lin & X86_PAGE_MASK) && (lin & 0xfff) + size <= 0x1000)) {
+            const void *p = (const void *)(uintptr_t)(lin + e->addend);
+            switch (size) {
+            case 1: return *(const uint8_t *)p;
+            case 2: return ld16(p);
+            case 4: return ld32(p);
+            default: return ld64(p);
+            }
+        }
+    }
     return x86_ld_lin(cpu, x86_seg_linear(cpu, seg, off, size, false), size);
 }
 
 static inline void x86_st(X86Cpu *cpu, int seg, uint64_t off, uint64_t v,
                           unsigned size)
 {
+    if (likely(cpu->code_size == 8)) {
+        uint64_t lin = off + (seg >= R_FS ? cpu->env->segs[seg].base : 0);
+        X86TlbEntry *e = &cpu->tlb[cpu->mmu_idx][(lin >> 12) & (X86_TLB_SIZE - 1)];
+        if (likely(e->tag_write == (lin & X86_PAGE_MASK) && (lin & 0xfff) + size <= 0x1000)) {
+            void *p = (void *)(uintptr_t)(lin + e->addend);
+            switch (size) {
+            case 1: *(uint8_t *)p = (uint8_t)v; return;
+            case 2: st16(p, (uint16_t)v); return;
+            case 4: st32(p, (uint32_t)v); return;
+            default: st64(p, v); return;
+            }
+        }
+    }
     x86_st_lin(cpu, x86_seg_linear(cpu, seg, off, size, true), v, size);
 }
 

@@ -303,6 +303,13 @@ static void tlb_fill(X86Cpu *cpu, uint64_t va, const Walk *w, int mmu_idx,
     } else {
         e->tag_write = X86_TLB_INVALID;
     }
+    if (!x86_canonical(page)) {
+        /* mem.h's 64-bit fast path relies on a tag hit meaning a canonical
+         * address: keep such pages (reached by system-table accesses) slow */
+        e->tag_read |= X86_TLB_SLOW;
+        e->tag_code |= X86_TLB_SLOW;
+        e->tag_write |= X86_TLB_SLOW;
+    }
 }
 
 bool x86_translate_nofault(X86Cpu *cpu, uint64_t va, X86Access acc,

@@ -45,7 +45,7 @@ void x86_h_lea(X86Cpu *cpu, const X86DecodedInsn *d)
     if (d->mod == 3) {
         x86_raise(cpu, EXC_UD);
     }
-    x86_set_reg(cpu, d->reg, d->op2, x86_rex(d), x86_insn_ea(cpu, d));
+    x86_set_reg(cpu, d->reg, d->op2, x86_rex(d), x86_ea(cpu, d));
 }
 
 void x86_h_mov_moffs_load(X86Cpu *cpu, const X86DecodedInsn *d)
@@ -70,7 +70,7 @@ void x86_h_xchg(X86Cpu *cpu, const X86DecodedInsn *d)
         return;
     }
     /* XCHG with memory is always locked */
-    uint64_t lin = x86_seg_linear(cpu, d->seg, x86_insn_ea(cpu, d), size, true);
+    uint64_t lin = x86_seg_linear(cpu, d->seg, x86_ea(cpu, d), size, true);
     uint64_t old;
     uint8_t *p = (lin & (size - 1)) == 0 ?
         x86_host_ptr(cpu, lin, size, ACC_WRITE, cpu->mmu_idx) : NULL;
@@ -143,7 +143,7 @@ void x86_h_cmpxchg(X86Cpu *cpu, const X86DecodedInsn *d)
 void x86_h_cmpxchg8b(X86Cpu *cpu, const X86DecodedInsn *d)
 {
     uint64_t *r = cpu->env->regs;
-    uint64_t lin = x86_seg_linear(cpu, d->seg, x86_insn_ea(cpu, d), 8, true);
+    uint64_t lin = x86_seg_linear(cpu, d->seg, x86_ea(cpu, d), 8, true);
     uint64_t expect = ((r[R_EDX] & 0xffffffffu) << 32) | (r[R_EAX] & 0xffffffffu);
     uint64_t repl = ((r[R_ECX] & 0xffffffffu) << 32) | (r[R_EBX] & 0xffffffffu);
     uint64_t old;
@@ -170,7 +170,7 @@ void x86_h_cmpxchg8b(X86Cpu *cpu, const X86DecodedInsn *d)
 void x86_h_cmpxchg16b(X86Cpu *cpu, const X86DecodedInsn *d)
 {
     uint64_t *r = cpu->env->regs;
-    uint64_t lin = x86_seg_linear(cpu, d->seg, x86_insn_ea(cpu, d), 16, true);
+    uint64_t lin = x86_seg_linear(cpu, d->seg, x86_ea(cpu, d), 16, true);
     if (lin & 15) {
         x86_raise_err(cpu, EXC_GP, 0);
     }

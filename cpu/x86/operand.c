@@ -10,7 +10,7 @@ uint64_t x86_read_rm(X86Cpu *cpu, const X86DecodedInsn *d, unsigned size)
     if (d->mod == 3) {
         return x86_get_reg(cpu, d->rm, size, x86_rex(d));
     }
-    return x86_ld(cpu, d->seg, x86_insn_ea(cpu, d), size);
+    return x86_ld(cpu, d->seg, x86_ea(cpu, d), size);
 }
 
 void x86_write_rm(X86Cpu *cpu, const X86DecodedInsn *d, unsigned size, uint64_t v)
@@ -19,5 +19,5 @@ void x86_write_rm(X86Cpu *cpu, const X86DecodedInsn *d, unsigned size, uint64_t 
         x86_set_reg(cpu, d->rm, size, x86_rex(d), v);
         return;
     }
-    x86_st(cpu, d->seg, x86_insn_ea(cpu, d), v, size);
+    x86_st(cpu, d->seg, x86_ea(cpu, d), v, size);
 }

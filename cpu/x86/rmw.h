@@ -45,7 +45,7 @@ static inline uint64_t x86_rmw(X86Cpu *cpu, const X86DecodedInsn *d, unsigned si
         }
         return old;
     }
-    uint64_t lin = x86_seg_linear(cpu, d->seg, x86_insn_ea(cpu, d), size, write);
+    uint64_t lin = x86_seg_linear(cpu, d->seg, x86_ea(cpu, d), size, write);
     if ((d->prefixes & X86_PFX_LOCK) && write && ((lin & (size - 1)) == 0)) {
         uint8_t *p = x86_host_ptr(cpu, lin, size, ACC_WRITE, cpu->mmu_idx);
         if (p) {

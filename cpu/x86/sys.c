@@ -433,7 +433,7 @@ void x86_h_grp7(X86Cpu *cpu, const X86DecodedInsn *d)
         }
         x86_raise(cpu, EXC_UD);
     }
-    uint64_t ea = x86_insn_ea(cpu, d);
+    uint64_t ea = x86_ea(cpu, d);
     uint64_t am = x86_size_mask(d->addrsize);
     switch (op) {
     case 0: case 1: { /* SGDT SIDT */
@@ -573,7 +573,7 @@ void x86_h_lxs(X86Cpu *cpu, const X86DecodedInsn *d)
         x86_raise(cpu, EXC_UD);
     }
     unsigned size = d->opsize;
-    uint64_t ea = x86_insn_ea(cpu, d);
+    uint64_t ea = x86_ea(cpu, d);
     uint64_t off = x86_ld(cpu, d->seg, ea, size);
     uint16_t sel = (uint16_t)x86_ld(cpu, d->seg, (ea + size) & x86_size_mask(d->addrsize), 2);
     x86_load_seg(cpu, d->op, sel);
