@@ -160,7 +160,9 @@ static void publish(AddressSpace *as)
         as->retired[as->nr_retired++] = old;
     }
     for (unsigned i = 0; i < as->nr_listeners; i++) {
-        as->listeners[i].ram_changed(as->listeners[i].opaque, nv);
+        if (as->listeners[i].ram_changed) {
+            as->listeners[i].ram_changed(as->listeners[i].opaque, nv);
+        }
     }
 }
 
@@ -248,7 +250,19 @@ void address_space_add_listener(AddressSpace *as, const MemoryListener *l)
 {
     g_assert(as->nr_listeners < ADDRESS_SPACE_MAX_LISTENERS);
     as->listeners[as->nr_listeners++] = *l;
-    l->ram_changed(l->opaque, address_space_view(as));
+    if (l->ram_changed) {
+        l->ram_changed(l->opaque, address_space_view(as));
+    }
+}
+
+void address_space_notify_written(AddressSpace *as, uint64_t addr,
+                                  uint64_t len)
+{
+    for (unsigned i = 0; i < as->nr_listeners; i++) {
+        if (as->listeners[i].ram_written && len) {
+            as->listeners[i].ram_written(as->listeners[i].opaque, addr, len);
+        }
+    }
 }
 
 const FlatRange *flatview_lookup(const FlatView *v, uint64_t addr)
@@ -531,11 +545,13 @@ bool dma_write(AddressSpace *as, uint64_t addr, const void *buf, size_t len)
     uint8_t *p = len ? address_space_ram_ptr(as, addr, len) : NULL;
     if (p && !flatview_lookup(address_space_view(as), addr)->mr->readonly_for_guest) {
         memcpy(p, buf, len);
+        address_space_notify_written(as, addr, len);
         return true;
     }
     if (!all_ram(as, addr, len, true)) {
         return false;
     }
     address_space_write(as, addr, buf, len);
+    address_space_notify_written(as, addr, len);
     return true;
 }

@@ -79,10 +79,14 @@ typedef struct FlatView {
     FlatRange ranges[];
 } FlatView;
 
-/* Called (with the view already published) when the set of RAM/ROM ranges of a
- * memory address space changes; KVM uses it to keep memslots in step. */
+/* ram_changed is called (with the view already published) when the set of
+ * RAM/ROM ranges of a memory address space changes; KVM uses it to keep
+ * memslots in step.  ram_written is called, from any thread, after a device
+ * wrote guest RAM behind the CPU's back (DMA), so that the software CPU can
+ * drop translated code of those pages.  Either may be NULL. */
 typedef struct MemoryListener {
     void (*ram_changed)(void *opaque, const FlatView *view);
+    void (*ram_written)(void *opaque, uint64_t addr, uint64_t len);
     void *opaque;
 } MemoryListener;
 
@@ -162,6 +166,11 @@ uint8_t *address_space_ram_ptr(AddressSpace *as, uint64_t addr, uint64_t len);
  * return false for any other guest address, and touch nothing then. */
 bool dma_read(AddressSpace *as, uint64_t addr, void *buf, size_t len);
 bool dma_write(AddressSpace *as, uint64_t addr, const void *buf, size_t len);
+
+/* A device wrote [addr, addr+len) of RAM through a pointer it mapped with
+ * address_space_ram_ptr() (dma_write() says so itself): tell the listeners. */
+void address_space_notify_written(AddressSpace *as, uint64_t addr,
+                                  uint64_t len);
 
 /* Load helpers for little-endian values in host buffers. */
 static inline uint16_t ld16(const void *p) { uint16_t v; __builtin_memcpy(&v, p, 2); return v; }

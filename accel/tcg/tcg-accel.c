@@ -16,12 +16,16 @@ static bool tcg_probe(GError **errp)
     return true;
 }
 
+static void tcg_ram_written(void *opaque, uint64_t addr, uint64_t len);
+
 static bool tcg_init(Accel *a, GError **errp)
 {
     TcgMachine *m = g_new0(TcgMachine, 1);
     m->code_bitmap = g_malloc0(TCG_CODE_PAGES_LIMIT / 8);
     g_mutex_init(&m->vcpus_lock);
     a->priv = m;
+    MemoryListener l = { .ram_written = tcg_ram_written, .opaque = m };
+    address_space_add_listener(a->mem, &l);
     a->irqchip_in_kernel = false;
     a->pit_in_kernel = false;
     return true;
@@ -222,6 +226,37 @@ void tcg_code_written(void *opaque, uint64_t page)
         g_mutex_unlock(&o->inval_lock);
     }
     g_mutex_unlock(&m->vcpus_lock);
+}
+
+/* Device DMA wrote guest RAM: every vCPU drops the blocks of the code pages
+ * in the range before it runs its next block (any thread). */
+static void tcg_ram_written(void *opaque, uint64_t addr, uint64_t len)
+{
+    TcgMachine *m = opaque;
+    uint64_t first = addr >> 12, last = (addr + len - 1) >> 12;
+    if (addr + len - 1 < addr) {
+        last = UINT64_MAX >> 12;
+    }
+    for (uint64_t pn = first; pn <= last && pn < TCG_CODE_PAGES_LIMIT; pn++) {
+        uint8_t bit = (uint8_t)(1u << (pn & 7));
+        if (!(__atomic_load_n(&m->code_bitmap[pn >> 3], __ATOMIC_ACQUIRE) & bit)) {
+            continue;
+        }
+        __atomic_fetch_and(&m->code_bitmap[pn >> 3], (uint8_t)~bit, __ATOMIC_SEQ_CST);
+        g_mutex_lock(&m->vcpus_lock);
+        for (unsigned i = 0; i < m->nr_vcpus; i++) {
+            TcgVCpu *o = m->vcpus[i];
+            g_mutex_lock(&o->inval_lock);
+            if (o->nr_inval < TCG_INVAL_QUEUE) {
+                o->inval[o->nr_inval++] = pn << 12;
+            } else {
+                o->inval_overflow = true;
+            }
+            __atomic_store_n(&o->inval_pending, 1, __ATOMIC_RELEASE);
+            g_mutex_unlock(&o->inval_lock);
+        }
+        g_mutex_unlock(&m->vcpus_lock);
+    }
 }
 
 const AccelOps accel_tcg_ops = {

@@ -69,6 +69,10 @@ static void finish(VirtioBlk *s, BlkReq *req, uint8_t status)
 {
     VirtQueue *vq = &s->vdev.vqs[req->queue];
     if (req->reset_count == s->vdev.reset_count && vq->ready) {
+        if (req->used_len > 1) {
+            /* data read from the disk may be code the guest runs next */
+            virtqueue_element_written(vq, &req->elem);
+        }
         *req->status = status;
         virtqueue_push(vq, req->elem.head, req->used_len);
     }

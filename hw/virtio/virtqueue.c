@@ -149,6 +149,7 @@ static const char *add_buffer(VirtQueue *vq, VirtQueueElement *e,
         if (e->in_num == VIRTQUEUE_MAX_SEGS) {
             return "too many device-writable buffers in one chain";
         }
+        e->in_addr[e->in_num] = d->addr;
         e->in[e->in_num++] = (struct iovec){ host, d->len };
         e->in_len += d->len;
     } else {
@@ -330,6 +331,14 @@ bool virtqueue_should_notify(VirtQueue *vq)
     /* 2.6.7.2: interrupt when used_event lies in (old, now]. */
     uint16_t ev = used_event(vq);
     return (uint16_t)(now - ev - 1) < (uint16_t)(now - old);
+}
+
+void virtqueue_element_written(VirtQueue *vq, const VirtQueueElement *elem)
+{
+    for (unsigned i = 0; i < elem->in_num; i++) {
+        address_space_notify_written(vq->as, elem->in_addr[i],
+                                     elem->in[i].iov_len);
+    }
 }
 
 /* ---- iovec helpers ---- */

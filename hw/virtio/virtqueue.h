@@ -50,6 +50,7 @@ typedef struct VirtQueueElement {
     uint64_t out_len, in_len;   /* byte totals */
     struct iovec out[VIRTQUEUE_MAX_SEGS];
     struct iovec in[VIRTQUEUE_MAX_SEGS];
+    uint64_t in_addr[VIRTQUEUE_MAX_SEGS];  /* guest address of each in[] */
 } VirtQueueElement;
 
 struct VirtQueue {
@@ -108,6 +109,10 @@ void virtqueue_set_avail_event(VirtQueue *vq);
 /* With event_idx, ask for a kick as soon as the driver makes any further
  * chain available (a device waiting for more than what is pending). */
 void virtqueue_kick_on_next(VirtQueue *vq);
+
+/* The device wrote the element's in[] buffers behind the CPU's back: tell
+ * the address space's listeners (the software CPU's code cache). */
+void virtqueue_element_written(VirtQueue *vq, const VirtQueueElement *elem);
 
 /* Mark the queue broken with a reason (devices use it for bad requests). */
 void virtqueue_set_broken(VirtQueue *vq, const char *reason);

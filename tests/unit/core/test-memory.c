@@ -135,6 +135,46 @@ static void test_access_size_adjustment(void **state)
     address_space_destroy(&as);
 }
 
+typedef struct Written {
+    unsigned calls;
+    uint64_t addr, len;
+} Written;
+
+static void record_written(void *opaque, uint64_t addr, uint64_t len)
+{
+    Written *w = opaque;
+    w->calls++;
+    w->addr = addr;
+    w->len = len;
+}
+
+/* DMA writes tell the listeners (the software CPU drops code there). */
+static void test_dma_written_listener(void **state)
+{
+    AddressSpace as;
+    uint8_t ram[0x2000] = { 0 };
+    MemoryRegion a;
+    Written w = { 0 };
+    address_space_init(&as, "mem", ~0ull);
+    memory_region_init_ram(&a, "a", ram, 0, sizeof(ram));
+    address_space_map(&as, &a, 0, 0);
+    MemoryListener l = { .ram_written = record_written, .opaque = &w };
+    address_space_add_listener(&as, &l);
+    uint8_t buf[16] = { 1 };
+    assert_true(dma_write(&as, 0x1ff8, buf, 8));
+    assert_int_equal(w.calls, 1);
+    assert_int_equal(w.addr, 0x1ff8);
+    assert_int_equal(w.len, 8);
+    assert_false(dma_write(&as, 0x1ff8, buf, 16)); /* refused: no call */
+    assert_int_equal(w.calls, 1);
+    address_space_notify_written(&as, 0x100, 0x200);
+    assert_int_equal(w.calls, 2);
+    assert_int_equal(w.addr, 0x100);
+    address_space_notify_written(&as, 0x100, 0); /* nothing written */
+    assert_int_equal(w.calls, 2);
+    address_space_destroy(&as);
+}
+
 static void test_dma_bounds(void **state)
 {
     AddressSpace as;
@@ -203,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_mmio_priority_and_overlap),
         cmocka_unit_test(test_access_size_adjustment),
         cmocka_unit_test(test_dma_bounds),
+        cmocka_unit_test(test_dma_written_listener),
         cmocka_unit_test(test_listener_and_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
