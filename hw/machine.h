@@ -53,6 +53,7 @@ typedef struct MachineConfig {
     const char *bios;  /* NULL: no firmware for direct boot, SeaBIOS otherwise */
     bool no_reboot;
     bool kernel_irqchip;
+    bool hpet;         /* -machine hpet=on (the default) */
 } MachineConfig;
 
 struct Machine {

@@ -342,6 +342,12 @@ static void send_msi(void *opaque, uint64_t addr, uint32_t data)
     a->ops->send_msi(a, addr, data);
 }
 
+static void pit_hpet_legacy(void *opaque, bool on)
+{
+    Accel *a = opaque;
+    a->ops->pit_set_hpet_legacy(a, on);
+}
+
 /* -device NAME,props... (and the NICs -nic asks for). */
 static bool add_devices(Machine *m, const char *const *specs, unsigned nr,
                         GError **errp)
@@ -388,6 +394,7 @@ static bool build_machine(Kestrel *k, GError **errp)
         .ram_size = o->ram_size, .smp = o->smp, .kernel = o->kernel,
         .initrd = o->initrd, .append = o->append, .bios = o->bios,
         .no_reboot = o->no_reboot, .kernel_irqchip = o->kernel_irqchip,
+        .hpet = o->hpet,
     };
     m->nr_cpus = o->smp;
 
@@ -422,6 +429,7 @@ static bool build_machine(Kestrel *k, GError **errp)
         .pit_in_kernel = a->pit_in_kernel,
         .set_gsi = set_gsi,
         .send_msi = send_msi,
+        .pit_hpet_legacy = ops->pit_set_hpet_legacy ? pit_hpet_legacy : NULL,
         .opaque = a,
     };
     if (!pc_devices_init(m, &r, intr, errp) ||
