@@ -132,8 +132,24 @@ static Chardev *open_chardev(Kestrel *k, const char *id, const char *spec,
     return c;
 }
 
+/* QEMU's -nographic: the monitor takes the terminal alone when -serial
+ * is given but no other monitor (-monitor, -qmp, a mon: serial port). */
+static bool default_monitor_on_stdio(const Options *o)
+{
+    if (!o->nographic || o->nodefaults || o->nr_serial == 0 || o->qmp) {
+        return false;
+    }
+    for (unsigned i = 0; i < o->nr_serial; i++) {
+        if (g_str_has_prefix(o->serial[i], "mon:")) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* -serial, -chardev and -monitor, with QEMU's defaults: with no -serial
- * the first port and the monitor share the terminal (mon:stdio). */
+ * the first port and the monitor share the terminal (mon:stdio); with
+ * -serial and -nographic the monitor is on the terminal. */
 static bool setup_chardevs(Kestrel *k, Chardev **monitor_chr, GError **errp)
 {
     Options *o = &k->opt;
@@ -168,8 +184,12 @@ static bool setup_chardevs(Kestrel *k, Chardev **monitor_chr, GError **errp)
             *monitor_chr = c;
         }
     }
-    if (o->monitor && strcmp(o->monitor, "none") != 0) {
-        *monitor_chr = open_chardev(k, "monitor0", o->monitor, errp);
+    const char *monitor = o->monitor;
+    if (!monitor && default_monitor_on_stdio(o)) {
+        monitor = "stdio";
+    }
+    if (monitor && strcmp(monitor, "none") != 0) {
+        *monitor_chr = open_chardev(k, "monitor0", monitor, errp);
         if (!*monitor_chr) {
             return false;
         }
