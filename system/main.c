@@ -18,6 +18,7 @@
 #include "hw/ide/ide.h"
 #include "hw/machine.h"
 #include "system/drive.h"
+#include "system/keyboard-queue.h"
 #include "net/net.h"
 #include "system/monitor.h"
 #include "system/net-options.h"
@@ -34,6 +35,7 @@ typedef struct Kestrel {
     unsigned nr_chardevs;
     Monitor *mon;
     Qmp *qmp;
+    KeyboardQueue keys;       /* sendkey / send-key events */
     bool quit;
     int exit_code;
 } Kestrel;
@@ -314,6 +316,12 @@ static bool mon_change_medium(void *opaque, const char *device,
     return ide_cd_change(ctrl, bus, unit, d->blk, force, &old, errp);
 }
 
+static bool mon_send_keys(void *opaque, const uint16_t *keys, unsigned n,
+                          unsigned hold_ms, GError **errp)
+{
+    return kbdq_send(&((Kestrel *)opaque)->keys, keys, n, hold_ms, errp);
+}
+
 static MonitorHooks monitor_hooks(Kestrel *k)
 {
     MonitorHooks h = {
@@ -322,6 +330,7 @@ static MonitorHooks monitor_hooks(Kestrel *k)
         .status = mon_status, .nr_cpus = mon_nr_cpus,
         .get_cpu_state = mon_cpu_state, .info_qtree = mon_qtree,
         .info_mtree = mon_mtree, .change_medium = mon_change_medium,
+        .send_keys = mon_send_keys,
         .version = KESTREL_VERSION,
         .opaque = k,
     };
@@ -406,6 +415,7 @@ static bool build_machine(Kestrel *k, GError **errp)
     g_mutex_init(&m->lock);
     m->ctx = g_main_context_default();
     m->timers = timerlist_new(m->ctx, &m->lock);
+    kbdq_init(&k->keys, m);
     m->notify = wake_main_loop;
     m->notify_opaque = m->ctx;
     address_space_init(&m->mem, "memory", ~0ull);
