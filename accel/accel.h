@@ -89,6 +89,10 @@ typedef struct AccelOps {
      * translation state).  The system then loads the vCPU's reset X86State
      * with set_state.  NULL: nothing to do. */
     bool (*vcpu_reset)(VCpu *cpu, GError **errp);
+    /* The accelerator's own 8254 (pit_in_kernel): stop (on) or restart
+     * (off) its IRQ0 while the HPET's legacy replacement mode owns IRQ0.
+     * NULL when there is none. */
+    void (*pit_set_hpet_legacy)(Accel *a, bool on);
 } AccelOps;
 
 typedef struct AccelConfig {

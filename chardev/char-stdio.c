@@ -10,6 +10,7 @@
  * (termios(3), POSIX "General Terminal Interface").
  */
 #include "chardev/chardev-internal.h"
+#include "core/error.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@
 
 /*
  * Process-wide state, and the only one in the chardev library: the terminal
- * settings to put back.  It must be global because a signal handler and an
+ * settings to put back, and whether standard input already has a reader.  It must be global because a signal handler and an
  * atexit() handler cannot be given a Chardev.  The terminal is one per
  * process, so this is not per-machine state in disguise.
  */
@@ -26,6 +27,7 @@ static struct {
     struct termios saved;              /* settings before raw mode */
     volatile sig_atomic_t raw;         /* raw mode is in effect */
     bool handlers_installed;           /* atexit + signal handlers */
+    bool in_use;                       /* a stdio chardev reads stdin */
 } stdio_tty;
 
 static void tty_restore(void)
@@ -123,6 +125,7 @@ static void stdio_finalize(Chardev *c)
 
     chr_reader_stop(&s->in);
     tty_restore();
+    stdio_tty.in_use = false;
 }
 
 static const ChardevClass stdio_class = {
@@ -149,6 +152,14 @@ void chardev_stdio_restore(Chardev *c)
 
 Chardev *chr_stdio_new(const ChardevOpts *o, const ChardevHost *h, GError **errp)
 {
+    if (stdio_tty.in_use) {
+        /* Two readers of one terminal would steal each other's keys;
+         * mon:stdio shares it (QEMU's message). */
+        error_setg(errp, "cannot use stdio by multiple character devices");
+        return NULL;
+    }
+    stdio_tty.in_use = true;
+
     StdioChardev *s = chr_alloc(sizeof(*s), &stdio_class, o->id, h);
 
     s->parent.desc = g_strdup("stdio");

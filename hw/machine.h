@@ -53,6 +53,7 @@ typedef struct MachineConfig {
     const char *bios;  /* NULL: no firmware for direct boot, SeaBIOS otherwise */
     bool no_reboot;
     bool kernel_irqchip;
+    bool hpet;         /* -machine hpet=on (the default) */
 } MachineConfig;
 
 struct Machine {
@@ -77,6 +78,12 @@ struct Machine {
     FwCfg *fw_cfg;
     Chardev *serial[MACHINE_MAX_SERIAL];
     NetBackends *net;     /* -netdev backends for NICs to claim (net/net.h) */
+    /* The keyboard input events go to (set by the i8042): key is a set 1
+     * scancode, + 0xe000 for E0-prefixed keys (hw/input/scancode.h).
+     * False: no room for it now, offer it again later.  Called with the
+     * machine lock held. */
+    bool (*kbd_event)(void *opaque, uint16_t key, bool down);
+    void *kbd_opaque;
 
     Device *devices[MACHINE_MAX_DEVICES];
     unsigned nr_devices;

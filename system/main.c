@@ -18,6 +18,7 @@
 #include "hw/ide/ide.h"
 #include "hw/machine.h"
 #include "system/drive.h"
+#include "system/keyboard-queue.h"
 #include "net/net.h"
 #include "system/monitor.h"
 #include "system/net-options.h"
@@ -34,6 +35,7 @@ typedef struct Kestrel {
     unsigned nr_chardevs;
     Monitor *mon;
     Qmp *qmp;
+    KeyboardQueue keys;       /* sendkey / send-key events */
     bool quit;
     int exit_code;
 } Kestrel;
@@ -132,8 +134,24 @@ static Chardev *open_chardev(Kestrel *k, const char *id, const char *spec,
     return c;
 }
 
+/* QEMU's -nographic: the monitor takes the terminal alone when -serial
+ * is given but no other monitor (-monitor, -qmp, a mon: serial port). */
+static bool default_monitor_on_stdio(const Options *o)
+{
+    if (!o->nographic || o->nodefaults || o->nr_serial == 0 || o->qmp) {
+        return false;
+    }
+    for (unsigned i = 0; i < o->nr_serial; i++) {
+        if (g_str_has_prefix(o->serial[i], "mon:")) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* -serial, -chardev and -monitor, with QEMU's defaults: with no -serial
- * the first port and the monitor share the terminal (mon:stdio). */
+ * the first port and the monitor share the terminal (mon:stdio); with
+ * -serial and -nographic the monitor is on the terminal. */
 static bool setup_chardevs(Kestrel *k, Chardev **monitor_chr, GError **errp)
 {
     Options *o = &k->opt;
@@ -168,8 +186,12 @@ static bool setup_chardevs(Kestrel *k, Chardev **monitor_chr, GError **errp)
             *monitor_chr = c;
         }
     }
-    if (o->monitor && strcmp(o->monitor, "none") != 0) {
-        *monitor_chr = open_chardev(k, "monitor0", o->monitor, errp);
+    const char *monitor = o->monitor;
+    if (!monitor && default_monitor_on_stdio(o)) {
+        monitor = "stdio";
+    }
+    if (monitor && strcmp(monitor, "none") != 0) {
+        *monitor_chr = open_chardev(k, "monitor0", monitor, errp);
         if (!*monitor_chr) {
             return false;
         }
@@ -294,6 +316,12 @@ static bool mon_change_medium(void *opaque, const char *device,
     return ide_cd_change(ctrl, bus, unit, d->blk, force, &old, errp);
 }
 
+static bool mon_send_keys(void *opaque, const uint16_t *keys, unsigned n,
+                          unsigned hold_ms, GError **errp)
+{
+    return kbdq_send(&((Kestrel *)opaque)->keys, keys, n, hold_ms, errp);
+}
+
 static MonitorHooks monitor_hooks(Kestrel *k)
 {
     MonitorHooks h = {
@@ -302,6 +330,7 @@ static MonitorHooks monitor_hooks(Kestrel *k)
         .status = mon_status, .nr_cpus = mon_nr_cpus,
         .get_cpu_state = mon_cpu_state, .info_qtree = mon_qtree,
         .info_mtree = mon_mtree, .change_medium = mon_change_medium,
+        .send_keys = mon_send_keys,
         .version = KESTREL_VERSION,
         .opaque = k,
     };
@@ -342,6 +371,12 @@ static void send_msi(void *opaque, uint64_t addr, uint32_t data)
     a->ops->send_msi(a, addr, data);
 }
 
+static void pit_hpet_legacy(void *opaque, bool on)
+{
+    Accel *a = opaque;
+    a->ops->pit_set_hpet_legacy(a, on);
+}
+
 /* -device NAME,props... (and the NICs -nic asks for). */
 static bool add_devices(Machine *m, const char *const *specs, unsigned nr,
                         GError **errp)
@@ -380,6 +415,7 @@ static bool build_machine(Kestrel *k, GError **errp)
     g_mutex_init(&m->lock);
     m->ctx = g_main_context_default();
     m->timers = timerlist_new(m->ctx, &m->lock);
+    kbdq_init(&k->keys, m);
     m->notify = wake_main_loop;
     m->notify_opaque = m->ctx;
     address_space_init(&m->mem, "memory", ~0ull);
@@ -388,6 +424,7 @@ static bool build_machine(Kestrel *k, GError **errp)
         .ram_size = o->ram_size, .smp = o->smp, .kernel = o->kernel,
         .initrd = o->initrd, .append = o->append, .bios = o->bios,
         .no_reboot = o->no_reboot, .kernel_irqchip = o->kernel_irqchip,
+        .hpet = o->hpet,
     };
     m->nr_cpus = o->smp;
 
@@ -422,6 +459,7 @@ static bool build_machine(Kestrel *k, GError **errp)
         .pit_in_kernel = a->pit_in_kernel,
         .set_gsi = set_gsi,
         .send_msi = send_msi,
+        .pit_hpet_legacy = ops->pit_set_hpet_legacy ? pit_hpet_legacy : NULL,
         .opaque = a,
     };
     if (!pc_devices_init(m, &r, intr, errp) ||

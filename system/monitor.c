@@ -6,6 +6,7 @@
  */
 #include "system/monitor.h"
 #include "core/error.h"
+#include "system/keys.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -373,6 +374,39 @@ static void cmd_eject(Monitor *mon, int argc, char **argv)
     change_medium(mon, argv[1 + force], NULL, NULL, force);
 }
 
+/* sendkey ctrl-alt-delete [hold_ms], as in QEMU (100 ms by default). */
+static void cmd_sendkey(Monitor *mon, int argc, char **argv)
+{
+    uint16_t keys[KEYS_MAX];
+    unsigned long hold = 100;
+    GError *err = NULL;
+    unsigned n;
+
+    if (argc < 2 || argc > 3) {
+        monitor_printf(mon, "sendkey: usage: sendkey KEYS [HOLD_MS]\n");
+        return;
+    }
+    if (argc == 3) {
+        char *end;
+        hold = strtoul(argv[2], &end, 0);
+        if (*end || !argv[2][0] || hold > 10000) {
+            monitor_printf(mon, "sendkey: '%s' is not a hold time in ms "
+                           "(0-10000)\n", argv[2]);
+            return;
+        }
+    }
+    n = keys_parse_combo(argv[1], keys, &err);
+    if (n && !mon->hooks.send_keys) {
+        monitor_printf(mon, "there is no keyboard\n");
+        return;
+    }
+    if (!n || !mon->hooks.send_keys(mon->hooks.opaque, keys, n,
+                                    (unsigned)hold, &err)) {
+        monitor_printf(mon, "sendkey: %s\n", err->message);
+        g_error_free(err);
+    }
+}
+
 static void cmd_quit(Monitor *mon, int argc, char **argv)
 {
     mon->quitting = true;
@@ -397,6 +431,8 @@ static const MonCmd cmds[] = {
       "CD-ROM drive (e.g. change ide1-cd0 new.iso)", 3, cmd_change },
     { "eject", NULL, "[-f] device", "eject the medium of a CD-ROM drive "
       "(-f: even if the guest locked it)", 2, cmd_eject },
+    { "sendkey", NULL, "keys [hold_ms]", "send keys to the guest's keyboard "
+      "(e.g. ctrl-alt-delete)", 2, cmd_sendkey },
     { "quit", "q", "", "quit the emulator", 0, cmd_quit },
 };
 

@@ -2,7 +2,7 @@
  * The human monitor (HMP): a "(kestrel) " prompt on a chardev with the
  * command names QEMU users know (help, info status/version/cpus/registers/
  * qtree/mtree, cpu, stop, cont, system_reset, system_powerdown, change,
- * eject, quit).
+ * eject, sendkey, quit).
  *
  * The monitor reaches the machine only through MonitorHooks.  Commands run
  * where chardev input is delivered: on the main loop with the machine lock
@@ -38,6 +38,10 @@ typedef struct MonitorHooks {
      * removable drive a new medium (file NULL: none). */
     bool (*change_medium)(void *opaque, const char *device, const char *file,
                           const char *format, bool force, GError **errp);
+    /* Optional: press keys (PC keycodes, system/keys.h) in order, release
+     * them in reverse order hold_ms later. */
+    bool (*send_keys)(void *opaque, const uint16_t *keys, unsigned n,
+                      unsigned hold_ms, GError **errp);
     /* For "info version" and the banner, e.g. "0.1.0". */
     const char *version;
     void *opaque;

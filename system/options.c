@@ -17,8 +17,10 @@ static const char usage_text[] =
 "Kestrel runs an x86 PC guest on a software CPU (tcg) or on KVM.\n"
 "\n"
 "Machine:\n"
-"  -machine, -M pc[,accel=kvm|tcg][,kernel-irqchip=on|off]\n"
-"                       the machine type (only 'pc': i440FX + PIIX3)\n"
+"  -machine, -M pc[,accel=kvm|tcg][,kernel-irqchip=on|off][,hpet=on|off]\n"
+"                       the machine type (only 'pc': i440FX + PIIX3); hpet=off\n"
+"                       leaves out the HPET (default on)\n"
+"  -no-hpet             same as -machine hpet=off\n"
 "  -accel kvm|tcg[,kernel-irqchip=on|off]\n"
 "                       the accelerator (default: tcg); kvm uses its in-kernel\n"
 "                       interrupt controllers unless kernel-irqchip=off\n"
@@ -62,7 +64,9 @@ static const char usage_text[] =
 "  -qmp SPEC            the QMP (JSON) monitor on SPEC, e.g.\n"
 "                       unix:/tmp/qmp.sock,server=on,wait=off\n"
 "  -nographic           no display: serial port and monitor share the\n"
-"                       terminal (Ctrl-A C switches, Ctrl-A X quits)\n"
+"                       terminal (Ctrl-A C switches, Ctrl-A X quits); with\n"
+"                       -serial given, the monitor alone is on the terminal\n"
+"                       unless -monitor, -qmp or a mon: port says otherwise\n"
 "  -display none        no display (Kestrel has no graphical display yet)\n"
 "  -nodefaults          no default devices (serial port, monitor, NIC)\n"
 "\n"
@@ -103,6 +107,7 @@ static const OptDef opt_defs[] = {
     { "device", ARG }, { "name", ARG }, { "nographic", NOARG },
     { "no-reboot", NOARG }, { "no-shutdown", NOARG }, { "S", NOARG },
     { "nodefaults", NOARG }, { "netdev", ARG }, { "nic", ARG },
+    { "no-hpet", NOARG },
     { "h", NOARG }, { "help", NOARG },
     { "version", NOARG }, { "drive", ARG }, { "hda", ARG }, { "hdb", ARG },
     { "hdc", ARG }, { "hdd", ARG }, { "cdrom", ARG }, { "snapshot", NOARG },
@@ -190,6 +195,10 @@ static bool parse_suboption(Options *o, const char *opt, char *tok,
         o->accel = val;
     } else if (!strcmp(tok, "type") && !strcmp(opt, "machine")) {
         o->machine = val;
+    } else if (!strcmp(tok, "hpet") && !strcmp(opt, "machine")) {
+        if (!parse_onoff("hpet", val, &o->hpet, errp)) {
+            return false;
+        }
     } else if (!strcmp(tok, "kernel-irqchip") ||
                !strcmp(tok, "kernel_irqchip")) {
         if (!parse_onoff("kernel-irqchip", val, &o->kernel_irqchip, errp)) {
@@ -290,6 +299,7 @@ bool options_parse(Options *o, int argc, char **argv, OptAction *action,
     o->ram_size = 128ull << 20;
     o->smp = 1;
     o->kernel_irqchip = true;
+    o->hpet = true;
     o->machine = "pc";
     *action = OPT_RUN;
 
@@ -421,6 +431,8 @@ bool options_parse(Options *o, int argc, char **argv, OptAction *action,
             o->start_paused = true;
         } else if (!strcmp(name, "nodefaults")) {
             o->nodefaults = true;
+        } else if (!strcmp(name, "no-hpet")) {
+            o->hpet = false;
         }
     }
     if (strcmp(o->machine, "pc") != 0 && strncmp(o->machine, "pc-i440fx", 9) != 0) {

@@ -30,6 +30,7 @@ typedef struct Options {
     bool kernel_irqchip;         /* -accel kvm,kernel-irqchip=on|off */
     bool kernel_irqchip_set;
     const char *machine;         /* "pc" */
+    bool hpet;                   /* -machine hpet=on|off, -no-hpet */
     const char *cpu_model;       /* -cpu */
     const char *kernel, *initrd, *append, *bios;
     const char *serial[OPT_MAX_SERIAL];

@@ -10,6 +10,7 @@
  * nesting); json-glib parses it.
  */
 #include "system/qmp.h"
+#include "system/keys.h"
 
 #include <json-glib/json-glib.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@ typedef struct QmpCmd {
     const char *name;
     /* Fill *ret (NULL = empty object) or set errp. */
     void (*run)(Qmp *q, JsonObject *args, JsonNode **ret, GError **errp);
+    bool takes_args; /* run() checks its own arguments */
 } QmpCmd;
 
 /* Error classes of the protocol. */
@@ -219,6 +221,103 @@ static void cmd_quit(Qmp *q, JsonObject *args, JsonNode **ret, GError **errp)
     q->quitting = true;
 }
 
+/* One KeyValue: {"type": "qcode", "data": "ctrl"} or
+ * {"type": "number", "data": 29}. */
+static bool key_value(JsonNode *n, uint16_t *code, GError **errp)
+{
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+    const char *type = o ? json_object_get_string_member_with_default(
+                               o, "type", NULL) : NULL;
+    JsonNode *data = o ? json_object_get_member(o, "data") : NULL;
+
+    if (!type || !data || !JSON_NODE_HOLDS_VALUE(data)) {
+        g_set_error(errp, qmp_error_quark(), QMP_ERR_GENERIC,
+                    "Invalid parameter type for 'keys', expected: KeyValue");
+        return false;
+    }
+    if (!strcmp(type, "qcode") &&
+        json_node_get_value_type(data) == G_TYPE_STRING) {
+        const char *name = json_node_get_string(data);
+        if (g_ascii_isdigit(name[0]) || !key_parse(name, code, NULL)) {
+            g_set_error(errp, qmp_error_quark(), QMP_ERR_GENERIC,
+                        "Parameter 'keys.data' does not accept value '%s'",
+                        name);
+            return false;
+        }
+        return true;
+    }
+    if (!strcmp(type, "number") &&
+        json_node_get_value_type(data) == G_TYPE_INT64) {
+        gint64 v = json_node_get_int(data);
+        if (v < 0 || !key_number((unsigned long)v, code)) {
+            g_set_error(errp, qmp_error_quark(), QMP_ERR_GENERIC,
+                        "key number %lld is not a key", (long long)v);
+            return false;
+        }
+        return true;
+    }
+    g_set_error(errp, qmp_error_quark(), QMP_ERR_GENERIC,
+                "Invalid parameter type for 'keys', expected: KeyValue");
+    return false;
+}
+
+/* send-key {"keys": [KeyValue, ...], "hold-time": ms}, as in QEMU. */
+static void cmd_send_key(Qmp *q, JsonObject *args, JsonNode **ret,
+                         GError **errp)
+{
+    uint16_t codes[KEYS_MAX];
+    unsigned n = 0;
+    gint64 hold = 100;
+    JsonNode *keys = args ? json_object_get_member(args, "keys") : NULL;
+    g_autoptr(GList) names = args ? json_object_get_members(args) : NULL;
+
+    for (GList *l = names; l; l = l->next) {
+        if (strcmp(l->data, "keys") && strcmp(l->data, "hold-time")) {
+            g_set_error(errp, qmp_error_quark(), QMP_ERR_GENERIC,
+                        "Parameter '%s' is unexpected", (char *)l->data);
+            return;
+        }
+    }
+    if (!keys || !JSON_NODE_HOLDS_ARRAY(keys)) {
+        g_set_error(errp, qmp_error_quark(), QMP_ERR_GENERIC,
+                    "Parameter 'keys' is missing");
+        return;
+    }
+    if (args && json_object_has_member(args, "hold-time")) {
+        JsonNode *h = json_object_get_member(args, "hold-time");
+        if (!JSON_NODE_HOLDS_VALUE(h) ||
+            json_node_get_value_type(h) != G_TYPE_INT64 ||
+            (hold = json_node_get_int(h)) < 0 || hold > 10000) {
+            g_set_error(errp, qmp_error_quark(), QMP_ERR_GENERIC,
+                        "Parameter 'hold-time' expects an integer 0-10000");
+            return;
+        }
+    }
+    JsonArray *a = json_node_get_array(keys);
+    guint len = json_array_get_length(a);
+    if (len == 0 || len > KEYS_MAX) {
+        g_set_error(errp, qmp_error_quark(), QMP_ERR_GENERIC,
+                    "Parameter 'keys' needs 1 to %d keys", KEYS_MAX);
+        return;
+    }
+    for (guint i = 0; i < len; i++) {
+        if (!key_value(json_array_get_element(a, i), &codes[n++], errp)) {
+            return;
+        }
+    }
+    if (!q->hooks.send_keys) {
+        g_set_error(errp, qmp_error_quark(), QMP_ERR_GENERIC,
+                    "this command is not available");
+        return;
+    }
+    GError *err = NULL;
+    if (!q->hooks.send_keys(q->hooks.opaque, codes, n, (unsigned)hold, &err)) {
+        g_set_error(errp, qmp_error_quark(), QMP_ERR_GENERIC, "%s",
+                    err->message);
+        g_error_free(err);
+    }
+}
+
 static const QmpCmd qmp_cmds[] = {
     { "qmp_capabilities", cmd_capabilities },
     { "query-status", cmd_query_status },
@@ -229,6 +328,7 @@ static const QmpCmd qmp_cmds[] = {
     { "cont", cmd_cont },
     { "system_reset", cmd_system_reset },
     { "system_powerdown", cmd_system_powerdown },
+    { "send-key", cmd_send_key, true },
     { "quit", cmd_quit },
 };
 
@@ -320,7 +420,7 @@ static void qmp_handle(Qmp *q, const char *text)
                        "'qmp_capabilities'");
         return;
     }
-    if (args && json_object_get_size(args) > 0) {
+    if (!cmd->takes_args && args && json_object_get_size(args) > 0) {
         g_autoptr(GList) names = json_object_get_members(args);
         g_autofree char *desc = g_strdup_printf("Parameter '%s' is unexpected",
                                                 (char *)names->data);

@@ -262,6 +262,21 @@ static void kvm_send_msi(Accel *a, uint64_t addr, uint32_t data)
     ioctl(s->vm_fd, KVM_SIGNAL_MSI, &msi);
 }
 
+/* KVM_PIT_FLAGS_HPET_LEGACY: the in-kernel 8254 stops injecting IRQ0. */
+static void kvm_pit_set_hpet_legacy(Accel *a, bool on)
+{
+    KvmState *s = kvm_state(a);
+    struct kvm_pit_state2 pit;
+    if (!a->pit_in_kernel || ioctl(s->vm_fd, KVM_GET_PIT2, &pit) < 0) {
+        return;
+    }
+    if (!!(pit.flags & KVM_PIT_FLAGS_HPET_LEGACY) == on) {
+        return;
+    }
+    pit.flags ^= KVM_PIT_FLAGS_HPET_LEGACY;
+    ioctl(s->vm_fd, KVM_SET_PIT2, &pit);
+}
+
 const AccelOps accel_kvm_ops = {
     .name = "kvm",
     .probe = kvm_probe,
@@ -278,4 +293,5 @@ const AccelOps accel_kvm_ops = {
     .set_debug = kvm_set_debug,
     .reset = kvm_reset,
     .vcpu_reset = kvm_vcpu_reset,
+    .pit_set_hpet_legacy = kvm_pit_set_hpet_legacy,
 };

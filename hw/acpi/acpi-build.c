@@ -297,6 +297,31 @@ static void build_links(GByteArray *out)
     }
 }
 
+static void fill_hpet_crs(GByteArray *res, const void *arg)
+{
+    const AcpiConfig *cfg = arg;
+
+    aml_res_mem32_fixed(res, cfg->hpet_addr, 0x400);
+}
+
+/* The HPET's PNP0103 device, so that its registers are a reserved
+ * resource; the timers themselves are described by the HPET table. */
+static void build_hpet_device(GByteArray *out, const AcpiConfig *cfg)
+{
+    GByteArray *dev = g_byte_array_new();
+    GByteArray *v = g_byte_array_new();
+
+    aml_eisaid(v, "PNP0103");
+    aml_name(dev, "_HID", v);
+    aml_name_int(dev, "_UID", 0);
+    g_byte_array_set_size(v, 0);
+    build_resources(v, fill_hpet_crs, cfg);
+    aml_name(dev, "_CRS", v);
+    aml_device(out, "HPET", dev);
+    g_byte_array_unref(v);
+    g_byte_array_unref(dev);
+}
+
 static void build_cpus(GByteArray *out, const AcpiConfig *cfg)
 {
     for (unsigned i = 0; i < cfg->nr_cpus; i++) {
@@ -331,6 +356,9 @@ static void build_dsdt_body(GByteArray *out, const AcpiConfig *cfg)
     build_isa(pci0, cfg);
     aml_device(sb, "PCI0", pci0);
     build_links(sb);
+    if (cfg->hpet) {
+        build_hpet_device(sb, cfg);
+    }
     build_cpus(sb, cfg);
     aml_scope(out, "\\_SB", sb);
 

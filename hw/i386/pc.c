@@ -1,9 +1,11 @@
 /*
  * The pc board: RAM below and above 4 GiB around the 32-bit PCI hole, the
  * i440FX/PIIX3 PCI host, the ISA devices of a PC (COM ports, i8042, CMOS RTC,
- * port 0x80), ACPI power management, fw_cfg and the ACPI tables; PIC, IOAPIC,
- * LAPICs and PIT in userspace unless the accelerator provides them.  PCI
- * MSIs go to the accelerator's irqchip or to the userspace APIC bus.
+ * port 0x80), the HPET, ACPI power management, fw_cfg and the ACPI tables;
+ * PIC, IOAPIC, LAPICs and PIT in userspace unless the accelerator provides
+ * them.  PCI MSIs go to the accelerator's irqchip or to the userspace APIC
+ * bus.  While the HPET's legacy replacement mode is on, the 8254 and the
+ * RTC are cut off from IRQ0 and IRQ8.
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -22,6 +24,7 @@
 #include "hw/nvram/fw_cfg.h"
 #include "hw/pci/i440fx.h"
 #include "hw/pci/pci.h"
+#include "hw/timer/hpet.h"
 #include "hw/timer/i8254.h"
 #include "hw/timer/mc146818rtc.h"
 
@@ -41,7 +44,12 @@ typedef struct PcBoard {
     ApicBus *apic_bus;
     PitState *pit;
     Device *pm;
-    IrqLine pit_out;          /* PIT channel 0 -> PIC IRQ0 + IOAPIC pin 2 */
+    IrqLine pit_out;          /* PIT channel 0, through the HPET gate */
+    IrqLine isa_irq0;         /* ISA IRQ0: PIC IRQ0 + IOAPIC pin 2 */
+    IrqLine isa_irq8;         /* ISA IRQ8: PIC IRQ8 + IOAPIC pin 8 */
+    HpetState *hpet;
+    bool hpet_legacy;         /* HPET legacy replacement: 8254/RTC cut off */
+    int pit_level, rtc_level; /* what the gated 8254 and RTC drive */
 } PcBoard;
 
 static PcBoard *board(Machine *m)
@@ -114,11 +122,55 @@ static void msi_to_userspace(void *opaque, uint64_t addr, uint32_t data)
     apic_bus_deliver_msi(b->apic_bus, addr, data);
 }
 
-static void pit_to_userspace(void *opaque, int n, int level)
+static void isa_irq0_to_userspace(void *opaque, int n, int level)
 {
     PcBoard *b = opaque;
     irq_set(i8259_irq(b->pic, 0), level);
     irq_set(ioapic_irq(b->ioapic, 2), level);
+}
+
+/* The 8254's and the RTC's outputs, cut off while the HPET replaces them. */
+static void pit_gate(void *opaque, int n, int level)
+{
+    PcBoard *b = opaque;
+    b->pit_level = level;
+    if (!b->hpet_legacy) {
+        irq_set(&b->isa_irq0, level);
+    }
+}
+
+static void rtc_gate(void *opaque, int n, int level)
+{
+    PcBoard *b = opaque;
+    b->rtc_level = level;
+    if (!b->hpet_legacy) {
+        irq_set(&b->isa_irq8, level);
+    }
+}
+
+static void hpet_legacy_changed(void *opaque, bool on)
+{
+    PcBoard *b = opaque;
+    b->hpet_legacy = on;
+    if (b->routing.pit_in_kernel && b->routing.pit_hpet_legacy) {
+        b->routing.pit_hpet_legacy(b->routing.opaque, on);
+    }
+    irq_set(&b->isa_irq0, on ? 0 : b->pit_level);
+    irq_set(&b->isa_irq8, on ? 0 : b->rtc_level);
+}
+
+static bool hpet_setup(Machine *m, PcBoard *b, GError **errp)
+{
+    b->isa_irq8 = m->gsi[8];
+    irq_connect(&m->gsi[8], rtc_gate, b, 8);
+    HpetWiring w = {
+        .irq0 = b->isa_irq0,
+        .irq8 = b->isa_irq8,
+        .legacy_changed = hpet_legacy_changed,
+        .opaque = b,
+    };
+    b->hpet = hpet_init(m, &w, errp);
+    return b->hpet != NULL;
 }
 
 static bool userspace_irqchip_init(Machine *m, PcBoard *b,
@@ -185,6 +237,8 @@ static bool acpi_setup(Machine *m, PcBoard *b, GError **errp)
                         (uint32_t)(PC_PCI_HOLE_END - 1));
     /* KVM's in-kernel IOAPIC has ID 0; the userspace one resets to 0. */
     cfg.ioapic_id = 0;
+    cfg.hpet = m->cfg.hpet;
+    cfg.hpet_addr = (uint32_t)HPET_BASE;
     cfg.serial_mask = 0;
     for (unsigned i = 0; i < MACHINE_MAX_SERIAL; i++) {
         if (m->serial[i]) {
@@ -222,14 +276,18 @@ bool pc_devices_init(Machine *m, const PcIrqRouting *r,
     } else if (!userspace_irqchip_init(m, b, cpu_intr, errp)) {
         return false;
     }
+    irq_connect(&b->isa_irq0, r->irqchip_in_kernel ? gsi_to_accel
+                                                   : isa_irq0_to_userspace,
+                b, r->irqchip_in_kernel ? 2 : 0);
     if (!r->pit_in_kernel) {
-        irq_connect(&b->pit_out, r->irqchip_in_kernel ? gsi_to_accel
-                                                      : pit_to_userspace,
-                    b, r->irqchip_in_kernel ? 2 : 0);
+        irq_connect(&b->pit_out, pit_gate, b, 0);
         b->pit = i8254_init(m, &b->pit_out, errp);
         if (!b->pit) {
             return false;
         }
+    }
+    if (m->cfg.hpet && !hpet_setup(m, b, errp)) {
+        return false;
     }
     m->pci = pci_i440fx_init(m, errp);
     if (!m->pci || !add(m, "piix3-ide", NULL, errp)) {

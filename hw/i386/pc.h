@@ -21,6 +21,9 @@ typedef struct PcIrqRouting {
     bool pit_in_kernel;
     void (*set_gsi)(void *opaque, unsigned gsi, int level);
     void (*send_msi)(void *opaque, uint64_t addr, uint32_t data);
+    /* With the PIT in the accelerator: stop (on) or restart (off) its IRQ0
+     * while the HPET's legacy replacement mode is on.  May be NULL. */
+    void (*pit_hpet_legacy)(void *opaque, bool on);
     void *opaque;
 } PcIrqRouting;
 

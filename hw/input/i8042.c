@@ -12,15 +12,18 @@
  * PS/2 mouse, so Linux leaves the port alone; bytes sent to it (0xd4) time
  * out with 0xfe and the status timeout bit.
  *
- * With translation on (command byte bit 6), replies in the 0x80-0xff range
- * pass unchanged except the identify byte 0x83 (-> 0x41), as the 8042's
- * set 2 to set 1 table does; the full table for key scancodes comes with
- * keyboard input.
+ * With translation on (command byte bit 6), bytes from the keyboard go
+ * through the 8042's set 2 to set 1 table (hw/input/scancode.c): key codes
+ * become set 1 codes, a 0xf0 break prefix is swallowed and sets bit 7 of the
+ * next byte, replies pass unchanged (the identify byte 0x83 becomes 0x41).
+ * Key events from the user (the monitor's sendkey) reach the keyboard
+ * through Machine.kbd_event.
  */
 #include "hw/input/i8042.h"
 
 #include "core/error.h"
 #include "hw/input/ps2.h"
+#include "hw/input/scancode.h"
 #include "hw/machine.h"
 
 #define DATA_PORT 0x60
@@ -68,17 +71,23 @@ typedef struct I8042State {
     uint8_t ctl_count;
     uint8_t kbd_irq_level;
     uint8_t aux_irq_level;
+    uint8_t xlate_break;  /* translation saw 0xf0: next byte is a break */
 
     MemoryRegion data_mr;
     MemoryRegion cmd_mr;
 } I8042State;
 
-static uint8_t translate(const I8042State *s, uint8_t b)
+static uint8_t translate(I8042State *s, uint8_t b)
 {
     if (!(s->ctr & CTR_TRANSLATE)) {
         return b;
     }
-    return b == 0x83 ? 0x41 : b;
+    uint8_t out = scancode_set2_to_set1(b);
+    if (s->xlate_break) {
+        out |= 0x80;
+        s->xlate_break = 0;
+    }
+    return out;
 }
 
 static void update_irq(I8042State *s)
@@ -111,10 +120,17 @@ static void fill(I8042State *s)
         s->ctl_head = (s->ctl_head + 1) % CTL_QUEUE;
         s->ctl_count--;
         s->obf = 1;
-    } else if (!(s->ctr & CTR_KBD_DISABLE) && ps2_kbd_read(&s->kbd, &b)) {
-        s->out_byte = translate(s, b);
-        s->out_aux = 0;
-        s->obf = 1;
+    } else if (!(s->ctr & CTR_KBD_DISABLE)) {
+        while (ps2_kbd_read(&s->kbd, &b)) {
+            if ((s->ctr & CTR_TRANSLATE) && b == 0xf0) {
+                s->xlate_break = 1;
+                continue;
+            }
+            s->out_byte = translate(s, b);
+            s->out_aux = 0;
+            s->obf = 1;
+            break;
+        }
     }
     update_irq(s);
 }
@@ -322,7 +338,15 @@ static void i8042_reset(Device *d)
     s->pending = 0;
     s->ctl_head = 0;
     s->ctl_count = 0;
+    s->xlate_break = 0;
     update_irq(s);
+}
+
+static bool key_event(void *opaque, uint16_t key, bool down)
+{
+    I8042State *s = opaque;
+
+    return ps2_kbd_key(&s->kbd, key, down);
 }
 
 static bool i8042_realize(Device *d, GError **errp)
@@ -331,6 +355,8 @@ static bool i8042_realize(Device *d, GError **errp)
     Machine *m = d->machine;
 
     ps2_kbd_init(&s->kbd, kbd_notify, s);
+    m->kbd_event = key_event;
+    m->kbd_opaque = s;
     memory_region_init_io(&s->data_mr, "i8042-data", &data_ops, s, 1);
     memory_region_init_io(&s->cmd_mr, "i8042-cmd", &cmd_ops, s, 1);
     if (!address_space_map(&m->io, &s->data_mr, DATA_PORT, 0)) {
@@ -352,6 +378,10 @@ static void i8042_unrealize(Device *d)
 
     address_space_unmap(&d->machine->io, &s->data_mr);
     address_space_unmap(&d->machine->io, &s->cmd_mr);
+    if (d->machine->kbd_opaque == s) {
+        d->machine->kbd_event = NULL;
+        d->machine->kbd_opaque = NULL;
+    }
 }
 
 static bool i8042_post_load(void *opaque, GError **errp)
@@ -387,12 +417,13 @@ static const VMStateField i8042_fields[] = {
     VMSTATE_U8_ARRAY(I8042State, ctl_aux),
     VMSTATE_U8(I8042State, ctl_head),
     VMSTATE_U8(I8042State, ctl_count),
+    VMSTATE_U8(I8042State, xlate_break),
     VMSTATE_END,
 };
 
 static const VMStateDescription i8042_vmsd = {
     .name = "i8042",
-    .version = 1,
+    .version = 2,
     .fields = i8042_fields,
     .post_load = i8042_post_load,
 };

@@ -3,9 +3,12 @@
  * commands): reset (0xff: ACK then BAT 0xaa), resend (0xfe), defaults
  * (0xf6), disable/enable scanning (0xf5/0xf4), typematic (0xf3 n), scancode
  * set (0xf0 n; 0 reports the set), identify (0xf2: ACK, 0xab 0x83), echo
- * (0xee), LEDs (0xed n).  Unknown commands answer 0xfe.
+ * (0xee), LEDs (0xed n).  Unknown commands answer 0xfe.  Key presses and
+ * releases become make/break codes of the current set: set 1 (break = make
+ * | 0x80) or set 2 (break = 0xf0 then make), after 0xe0 for extended keys.
  */
 #include "hw/input/ps2.h"
+#include "hw/input/scancode.h"
 
 #include <stddef.h>
 
@@ -176,6 +179,37 @@ void ps2_kbd_put_scancodes(PS2Kbd *k, const uint8_t *codes, unsigned n)
         push(k, codes[i]);
     }
     notify(k);
+}
+
+bool ps2_kbd_key(PS2Kbd *k, uint16_t key, bool down)
+{
+    uint8_t codes[3];
+    unsigned n = 0;
+    uint8_t base = (uint8_t)(key & 0x7f);
+
+    if ((key & ~(KEY_E0 | 0x7fu)) || !base) {
+        return true;
+    }
+    if (key & KEY_E0) {
+        codes[n++] = 0xe0;
+    }
+    if (k->scan_set == 1) {
+        codes[n++] = (uint8_t)(base | (down ? 0 : 0x80));
+    } else {
+        uint8_t code = scancode_set1_to_set2(base);
+        if (!code) {
+            return true;
+        }
+        if (!down) {
+            codes[n++] = 0xf0;
+        }
+        codes[n++] = code;
+    }
+    if (k->scanning && k->count + n > PS2_QUEUE_SIZE) {
+        return false;
+    }
+    ps2_kbd_put_scancodes(k, codes, n);
+    return true;
 }
 
 bool ps2_kbd_post_load(PS2Kbd *k)

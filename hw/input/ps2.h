@@ -41,6 +41,11 @@ bool ps2_kbd_has_data(const PS2Kbd *k);
 /* Key events (scancodes of the current set); dropped while scanning is off
  * or the queue is full. */
 void ps2_kbd_put_scancodes(PS2Kbd *k, const uint8_t *codes, unsigned n);
+/* A key pressed or released (key: hw/input/scancode.h), sent in the
+ * keyboard's current scan code set (set 3 is sent as set 2).  False when
+ * the queue has no room for it now (try again later); a key no set has, or
+ * one typed while scanning is off, is taken and dropped. */
+bool ps2_kbd_key(PS2Kbd *k, uint16_t key, bool down);
 /* Validate state after a snapshot load. */
 bool ps2_kbd_post_load(PS2Kbd *k);
 

@@ -2,11 +2,13 @@
  * Intel 82371SB (PIIX3) PCI-to-ISA bridge, function 01.0 (82371FB/SB PIIX
  * and PIIX3 datasheet): 8086:7000, a multi-function device; PIRQ route
  * control registers 0x60-0x63 (bit 7 disables routing, bits 3:0 pick ISA
- * IRQ 3-7, 9-12, 14 or 15), the edge/level control registers at ports
- * 0x4d0/0x4d1 (stored; the 8259 model decides trigger modes itself), and the
- * reset control register at port 0xcf9: writing bit 2 (RCPU) resets the
- * machine.  A soft reset (bit 1 clear) is treated as a hard one here, since
- * the machine has no INIT-only reset path.
+ * IRQ 3-7, 9-12, 14 or 15) and the reset control register at port 0xcf9:
+ * writing bit 2 (RCPU) resets the machine.  A soft reset (bit 1 clear) is
+ * treated as a hard one here, since the machine has no INIT-only reset
+ * path.  The edge/level control
+ * registers (ELCR, ports 0x4d0/0x4d1) are the PIIX3's too, but they only
+ * matter to the 8259 pair, so the 8259 model (hw/intc/i8259.c, or KVM's
+ * in-kernel one) owns them.
  */
 #include "hw/pci/i440fx.h"
 
@@ -17,7 +19,6 @@
 
 #define PIIX3_PIRQRC 0x60
 #define PIRQ_DISABLE 0x80
-#define ELCR_PORT 0x4d0
 
 #define RCR_SRST 0x02 /* system (hard) reset */
 #define RCR_RCPU 0x04 /* reset now */
@@ -26,14 +27,9 @@
 /* ISA IRQs a PIRQ may be routed to (datasheet: 0,1,2,8,13 reserved). */
 #define PIRQ_VALID_IRQS 0xdef8u
 
-/* ELCR: IRQ 0, 1, 2, 8 and 13 are always edge triggered. */
-static const uint8_t elcr_mask[2] = { 0xf8, 0xde };
-
 typedef struct Piix3State {
     PCIDevice pci;
-    uint8_t elcr[2];
     uint8_t rcr;
-    MemoryRegion elcr_mr;
 } Piix3State;
 
 static int pirq_target(uint8_t route)
@@ -61,29 +57,6 @@ static void piix3_config_write(PCIDevice *dev, uint32_t addr, uint32_t value,
         update_pirq_routes((Piix3State *)dev);
     }
 }
-
-static uint64_t elcr_read(void *opaque, uint64_t addr, unsigned size)
-{
-    Piix3State *s = opaque;
-
-    return addr < 2 ? s->elcr[addr] : 0xff;
-}
-
-static void elcr_write(void *opaque, uint64_t addr, uint64_t value, unsigned size)
-{
-    Piix3State *s = opaque;
-
-    if (addr < 2) {
-        s->elcr[addr] = (uint8_t)value & elcr_mask[addr];
-    }
-}
-
-static const MemoryRegionOps elcr_ops = {
-    .read = elcr_read,
-    .write = elcr_write,
-    .min_access = 1,
-    .max_access = 1,
-};
 
 static uint8_t rcr_read(void *opaque)
 {
@@ -124,8 +97,6 @@ static void piix3_reset(Device *d)
     c[0x78] = 0x02;
     c[0xa0] = 0x08; /* SMI control */
     c[0xa8] = 0x0f;
-    s->elcr[0] = 0;
-    s->elcr[1] = 0;
     s->rcr = 0;
     update_pirq_routes(s);
 }
@@ -149,12 +120,6 @@ static bool piix3_realize(Device *d, GError **errp)
     }
     s->pci.config_write = piix3_config_write;
 
-    memory_region_init_io(&s->elcr_mr, "piix3-elcr", &elcr_ops, s, 2);
-    if (!address_space_map(&m->io, &s->elcr_mr, ELCR_PORT, 0)) {
-        error_setg(errp, "piix3: cannot map the ELCR ports");
-        pci_device_unregister(&s->pci);
-        return false;
-    }
     pci_bus_set_cf9_handler(m->pci, rcr_read, rcr_write, s);
     piix3_reset(d);
     return true;
@@ -165,7 +130,6 @@ static void piix3_unrealize(Device *d)
     Piix3State *s = (Piix3State *)d;
 
     pci_bus_set_cf9_handler(s->pci.bus, NULL, NULL, NULL);
-    address_space_unmap(&d->machine->io, &s->elcr_mr);
     pci_device_unregister(&s->pci);
 }
 
@@ -173,22 +137,19 @@ static bool piix3_post_load(void *opaque, GError **errp)
 {
     Piix3State *s = opaque;
 
-    s->elcr[0] &= elcr_mask[0];
-    s->elcr[1] &= elcr_mask[1];
     update_pirq_routes(s);
     return pci_device_post_load(&s->pci, errp);
 }
 
 static const VMStateField piix3_fields[] = {
     VMSTATE_PCI_DEVICE(Piix3State, pci),
-    VMSTATE_U8_ARRAY(Piix3State, elcr),
     VMSTATE_U8(Piix3State, rcr),
     VMSTATE_END,
 };
 
 static const VMStateDescription piix3_vmsd = {
     .name = "piix3",
-    .version = 1,
+    .version = 2,
     .fields = piix3_fields,
     .post_load = piix3_post_load,
 };

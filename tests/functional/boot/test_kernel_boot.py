@@ -1,16 +1,19 @@
 """Boot one of the repo's test kernels and check its serial output and exit
-status (used by the sanitizer build: a whole guest boot under ASan/UBSan)."""
+status (used by the sanitizer build: a whole guest boot under ASan/UBSan).
+
+usage: test_kernel_boot.py KESTREL KERNEL ACCEL [EXTRA-ARGUMENTS...]"""
 import os
 import subprocess
 import sys
 
 kestrel, kernel, accel = sys.argv[1], sys.argv[2], sys.argv[3]
+extra = sys.argv[4:]
 if accel == "kvm" and not os.access("/dev/kvm", os.R_OK | os.W_OK):
     print("SKIP: /dev/kvm is missing or not accessible")
     sys.exit(77)
 p = subprocess.run([kestrel, "-accel", accel, "-smp", "2", "-nographic",
                     "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-                    "-kernel", kernel], stdin=subprocess.DEVNULL,
+                    "-kernel", kernel] + extra, stdin=subprocess.DEVNULL,
                    capture_output=True, text=True, timeout=300)
 print(p.stdout)
 print(p.stderr, file=sys.stderr)

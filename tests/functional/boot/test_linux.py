@@ -1,7 +1,7 @@
 """Boot the Debian kernel with the busybox initramfs to a shell, on the
 accelerator given as argument: run commands at the prompt, check the CPUs of
--smp 2 and the sha256 of a known file, then `poweroff -f` (exit 0), and
-`reboot -f` with -no-reboot (exits)."""
+-smp 2, the sha256 of a known file and the HPET among the clocksources, then
+`poweroff -f` (exit 0), and `reboot -f` with -no-reboot (exits)."""
 import hashlib
 import os
 import sys
@@ -38,6 +38,10 @@ with VM(argv + ["-no-reboot"]) as vm:
     want = hashlib.sha256(guest_assets.known_file_bytes()).hexdigest()
     got = vm.run("sha256sum /data/known.bin")
     assert got.startswith(want), "sha256 %r, want %s" % (got, want)
+    clocksources = vm.run("cat /sys/devices/system/clocksource/clocksource0/"
+                          "available_clocksource")
+    print("clocksources:", clocksources)
+    assert "hpet" in clocksources.split(), "no HPET clocksource: %r" % clocksources
     vm.send("poweroff -f\n")
     status = vm.wait_exit(120)
     assert status == 0, "poweroff exit status %d" % status

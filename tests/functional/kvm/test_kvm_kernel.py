@@ -87,6 +87,16 @@ def check_reset(kestrel, kernel, accel):
     assert status == PASS, "exit status %d; output:\n%s" % (status, out)
 
 
+def check_hpet(kestrel, kernel, accel):
+    status, out = run_kernel(kestrel_argv(kestrel, kernel, accel=accel),
+                             timeout=180)
+    assert "ACPI HPET table at 0xfed00000: ok" in out, out
+    assert "timer 0 on IRQ0 through I/O APIC pin 2: ok" in out, out
+    assert "timer 1 one-shot on IRQ8, RTC cut off: ok" in out, out
+    assert "timer 2 level-triggered on GSI 20: ok" in out, out
+    assert status == PASS, "exit status %d; output:\n%s" % (status, out)
+
+
 CHECKS = {
     "hello": check_hello,
     "fwcfg": check_fwcfg,
@@ -96,6 +106,7 @@ CHECKS = {
     "iobench": check_iobench,
     "longmode": check_longmode,
     "reset": check_reset,
+    "hpet": check_hpet,
 }
 
 

@@ -38,6 +38,7 @@ static void test_defaults(void **state)
     assert_int_equal(o.smp, 1);
     assert_null(o.accel);
     assert_true(o.kernel_irqchip);
+    assert_true(o.hpet);
     assert_string_equal(o.machine, "pc");
 }
 
@@ -67,6 +68,11 @@ static void test_qemu_spellings(void **state)
     assert_true(parse(&o, &act, NULL, "-smp", "2", "-m", "size=1536M", NULL));
     assert_int_equal(o.smp, 2);
     assert_int_equal(o.ram_size, 1536ull << 20);
+    char no_hpet[] = "pc,hpet=off";
+    assert_true(parse(&o, &act, NULL, "-machine", no_hpet, NULL));
+    assert_false(o.hpet);
+    assert_true(parse(&o, &act, NULL, "-no-hpet", NULL));
+    assert_false(o.hpet);
 }
 
 static void expect_error(const char *needle, ...)
@@ -104,6 +110,7 @@ static void test_errors(void **state)
     expect_error("invalid accelerator", "-accel", "hax", NULL);
     expect_error("unsupported machine", "-M", "q35", NULL);
     expect_error("only allowed with -kernel", "-initrd", "x", NULL);
+    expect_error("hpet expects on or off", "-machine", "pc,hpet=2", NULL);
     expect_error("kernel-irqchip expects on or off", "-accel", "kvm,kernel-irqchip=maybe", NULL);
     expect_error("-drive: at most 16 drives", "-drive", "file=a", "-drive", "file=a",
                  "-drive", "file=a", "-drive", "file=a", "-drive", "file=a",

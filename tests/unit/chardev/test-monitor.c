@@ -28,6 +28,8 @@ typedef struct Env {
     bool paused;
     unsigned stops, conts, resets, powerdowns, quits, status_calls;
     char media[128];   /* the last change_medium call, as text */
+    uint16_t keys[16]; /* the last send_keys call */
+    unsigned nr_keys, hold_ms;
 } Env;
 
 static void h_quit(void *o) { ((Env *)o)->quits++; }
@@ -82,6 +84,17 @@ static bool h_change_medium(void *o, const char *device, const char *file,
     return true;
 }
 
+static bool h_send_keys(void *o, const uint16_t *keys, unsigned n,
+                        unsigned hold_ms, GError **errp)
+{
+    Env *e = o;
+
+    memcpy(e->keys, keys, n * sizeof(keys[0]));
+    e->nr_keys = n;
+    e->hold_ms = hold_ms;
+    return true;
+}
+
 static const MonitorHooks hooks = {
     .quit = h_quit,
     .stop = h_stop,
@@ -93,6 +106,7 @@ static const MonitorHooks hooks = {
     .get_cpu_state = h_get_cpu_state,
     .info_mtree = h_mtree,
     .change_medium = h_change_medium,
+    .send_keys = h_send_keys,
     .version = "9.8.7",
 };
 
@@ -262,6 +276,27 @@ static void test_commands(void **state)
     assert_non_null(strstr(h, "(ram)"));
     g_free(command(e, "cpu 7\n"));
     /* change / eject reach the machine with QEMU's arguments. */
+    /* sendkey: QEMU's key names and numbers, pressed in order. */
+    g_free(command(e, "sendkey ctrl-alt-delete\n"));
+    assert_int_equal(e->nr_keys, 3);
+    assert_int_equal(e->keys[0], 0x1d);
+    assert_int_equal(e->keys[1], 0x38);
+    assert_int_equal(e->keys[2], 0xe053);
+    assert_int_equal(e->hold_ms, 100);
+    g_free(command(e, "sendkey shift_r-0x1e-0xc8 250\n"));
+    assert_int_equal(e->nr_keys, 3);
+    assert_int_equal(e->keys[0], 0x36);
+    assert_int_equal(e->keys[1], 0x1e);
+    assert_int_equal(e->keys[2], 0xe048);
+    assert_int_equal(e->hold_ms, 250);
+    e->nr_keys = 0;
+    {
+        g_autofree char *bad = command(e, "sendkey ctrl-nosuchkey\n");
+        g_autofree char *bad2 = command(e, "sendkey a 20000\n");
+        assert_non_null(strstr(bad, "unknown key 'nosuchkey'"));
+        assert_non_null(strstr(bad2, "not a hold time"));
+        assert_int_equal(e->nr_keys, 0);
+    }
     g_free(command(e, "change ide1-cd0 /x/a.iso\n"));
     assert_string_equal(e->media, "ide1-cd0 /x/a.iso - 0");
     g_free(command(e, "change ide1-cd0 b.iso raw\n"));

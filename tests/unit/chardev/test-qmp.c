@@ -26,6 +26,8 @@ typedef struct Env {
     GString *in;
     bool paused;
     unsigned stops, conts, resets, powerdowns, quits;
+    uint16_t keys[16]; /* the last send_keys call */
+    unsigned nr_keys, hold_ms;
 } Env;
 
 static void h_quit(void *o) { ((Env *)o)->quits++; }
@@ -36,6 +38,17 @@ static void h_powerdown(void *o) { ((Env *)o)->powerdowns++; }
 static const char *h_status(void *o) { return ((Env *)o)->paused ? "paused" : "running"; }
 static unsigned h_nr_cpus(void *o) { return 3; }
 
+static bool h_send_keys(void *o, const uint16_t *keys, unsigned n,
+                        unsigned hold_ms, GError **errp)
+{
+    Env *e = o;
+
+    memcpy(e->keys, keys, n * sizeof(keys[0]));
+    e->nr_keys = n;
+    e->hold_ms = hold_ms;
+    return true;
+}
+
 static int setup(void **state)
 {
     Env *e = g_new0(Env, 1);
@@ -44,6 +57,7 @@ static int setup(void **state)
         .quit = h_quit, .stop = h_stop, .cont = h_cont,
         .system_reset = h_reset, .system_powerdown = h_powerdown,
         .status = h_status, .nr_cpus = h_nr_cpus, .version = "1.2.3",
+        .send_keys = h_send_keys,
         .opaque = e,
     };
     GError *err = NULL;
@@ -237,6 +251,21 @@ static void test_commands(void **state)
                     json_object_get_object_member(r, "data"), "guest"));
     json_object_unref(r);
 
+    /* send-key: QEMU's KeyValue forms and hold-time. */
+    assert_empty_return(request(e, "{\"execute\": \"send-key\", \"arguments\": "
+        "{\"keys\": [{\"type\": \"qcode\", \"data\": \"ctrl\"}, "
+        "{\"type\": \"qcode\", \"data\": \"alt\"}, "
+        "{\"type\": \"number\", \"data\": 211}], \"hold-time\": 50}}"));
+    assert_int_equal(e->nr_keys, 3);
+    assert_int_equal(e->keys[0], 0x1d);
+    assert_int_equal(e->keys[1], 0x38);
+    assert_int_equal(e->keys[2], 0xe053);
+    assert_int_equal(e->hold_ms, 50);
+    assert_empty_return(request(e, "{\"execute\": \"send-key\", \"arguments\": "
+        "{\"keys\": [{\"type\": \"qcode\", \"data\": \"kp_enter\"}]}}"));
+    assert_int_equal(e->keys[0], 0xe01c);
+    assert_int_equal(e->hold_ms, 100);
+
     assert_empty_return(request(e, "{\"execute\": \"quit\"}"));
     assert_int_equal(e->quits, 1);
 }
@@ -259,6 +288,23 @@ static void test_bad_input(void **state)
                  "GenericError", "'x' is unexpected");
     assert_error(request(e, "{\"execute\": \"stop\", \"arguments\": 3}"),
                  "GenericError", "arguments");
+    e->nr_keys = 0;
+    assert_error(request(e, "{\"execute\": \"send-key\"}"), "GenericError",
+                 "'keys' is missing");
+    assert_error(request(e, "{\"execute\": \"send-key\", \"arguments\": "
+                 "{\"keys\": [{\"type\": \"qcode\", \"data\": \"nokey\"}]}}"),
+                 "GenericError", "nokey");
+    assert_error(request(e, "{\"execute\": \"send-key\", \"arguments\": "
+                 "{\"keys\": [{\"type\": \"number\", \"data\": 4096}]}}"),
+                 "GenericError", "4096");
+    assert_error(request(e, "{\"execute\": \"send-key\", \"arguments\": "
+                 "{\"keys\": [7]}}"), "GenericError", "KeyValue");
+    assert_error(request(e, "{\"execute\": \"send-key\", \"arguments\": "
+                 "{\"keys\": [], \"x\": 1}}"), "GenericError", "'x' is unexpected");
+    assert_error(request(e, "{\"execute\": \"send-key\", \"arguments\": "
+                 "{\"keys\": [{\"type\": \"qcode\", \"data\": \"a\"}], "
+                 "\"hold-time\": -1}}"), "GenericError", "hold-time");
+    assert_int_equal(e->nr_keys, 0);
     assert_int_equal(e->stops, 0);
     /* Still alive and answering. */
     assert_empty_return(request(e, "{\"execute\": \"stop\"}"));

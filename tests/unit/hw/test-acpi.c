@@ -197,6 +197,38 @@ static void test_dsdt_s5(void **state)
     assert_non_null(memmem(dsdt, len, "_PRT", 4));
 }
 
+/* With an HPET: its table (block ID of a 3-timer legacy-capable 64-bit
+ * block at 0xfed00000) and a PNP0103 device with that memory range. */
+static void test_hpet(void **state)
+{
+    static Tables t;
+    const uint8_t *hpet, *fadt, *dsdt;
+    uint32_t len;
+    /* Memory32Fixed: tag 0x86, length 9, read/write, base, 0x400 bytes. */
+    static const uint8_t crs[] = { 0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0xd0,
+                                   0xfe, 0x00, 0x04, 0x00, 0x00 };
+
+    build(&t, 1, true);
+    hpet = find(&t, "HPET");
+    assert_non_null(hpet);
+    assert_int_equal(ld32(hpet + 4), 56);
+    assert_int_equal(ld32(hpet + 36), 0x8086a201u);
+    assert_int_equal(hpet[40], 0);              /* system memory */
+    assert_int_equal(ld64(hpet + 44), 0xfed00000u);
+    fadt = find(&t, "FACP");
+    dsdt = checked_table(&t, ld32(fadt + 40), "DSDT");
+    len = ld32(dsdt + 4);
+    assert_non_null(memmem(dsdt, len, "HPET", 4));
+    assert_non_null(memmem(dsdt, len, "\x0c\x41\xd0\x01\x03", 5)); /* EISAID PNP0103 */
+    assert_non_null(memmem(dsdt, len, crs, sizeof(crs)));
+
+    build(&t, 1, false);
+    assert_null(find(&t, "HPET"));
+    fadt = find(&t, "FACP");
+    dsdt = checked_table(&t, ld32(fadt + 40), "DSDT");
+    assert_null(memmem(dsdt, ld32(dsdt + 4), "HPET", 4));
+}
+
 static void test_small_buffer_and_bad_config(void **state)
 {
     static uint8_t buf[BUF_SIZE];
@@ -298,6 +330,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rsdp),
+        cmocka_unit_test(test_hpet),
         cmocka_unit_test(test_all_tables_and_pointers),
         cmocka_unit_test(test_madt),
         cmocka_unit_test(test_dsdt_s5),

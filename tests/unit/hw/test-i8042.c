@@ -120,6 +120,110 @@ static void test_keyboard_commands(void **state)
     tm_free(t);
 }
 
+static void key(TestMachine *t, uint16_t code, bool down)
+{
+    assert_non_null(t->m.kbd_event);
+    t->m.kbd_event(t->m.kbd_opaque, code, down);
+}
+
+/* Read every byte waiting; returns how many (at most max). */
+static unsigned drain(TestMachine *t, uint8_t *buf, unsigned max)
+{
+    unsigned n = 0;
+    int b;
+
+    while (n < max && (b = read_byte(t)) >= 0) {
+        buf[n++] = (uint8_t)b;
+    }
+    return n;
+}
+
+#define EXPECT_BYTES(t, ...)                                             \
+    do {                                                                 \
+        static const uint8_t want_[] = { __VA_ARGS__ };                  \
+        uint8_t got_[32];                                                \
+        unsigned n_ = drain(t, got_, sizeof(got_));                      \
+        assert_int_equal(n_, sizeof(want_));                             \
+        assert_memory_equal(got_, want_, sizeof(want_));                 \
+    } while (0)
+
+static void test_key_events(void **state)
+{
+    TestMachine *t = with_kbc();
+
+    /* Translation on (the power-on command byte): the host sees set 1. */
+    key(t, 0x1e, true);                 /* A */
+    key(t, 0x1e, false);
+    EXPECT_BYTES(t, 0x1e, 0x9e);
+    key(t, 0x1d, true);                 /* Ctrl-Alt-Delete */
+    key(t, 0x38, true);
+    key(t, 0xe053, true);
+    key(t, 0xe053, false);
+    key(t, 0x38, false);
+    key(t, 0x1d, false);
+    EXPECT_BYTES(t, 0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d);
+    key(t, 0x41, true);                 /* F7: set 2 0x83 */
+    key(t, 0x41, false);
+    EXPECT_BYTES(t, 0x41, 0xc1);
+    assert_true(t->gsi_edges[1] > 0);
+
+    /* Translation off: the keyboard's own set 2. */
+    command(t, 0x60);
+    tm_outb(t, DATA, 0x05);
+    key(t, 0x1e, true);
+    key(t, 0x1e, false);
+    key(t, 0xe048, true);               /* Up */
+    key(t, 0xe048, false);
+    EXPECT_BYTES(t, 0x1c, 0xf0, 0x1c, 0xe0, 0x75, 0xe0, 0xf0, 0x75);
+
+    /* The keyboard switched to set 1, translation still off. */
+    tm_outb(t, DATA, 0xf0);
+    tm_outb(t, DATA, 0x01);
+    EXPECT_BYTES(t, 0xfa, 0xfa);
+    key(t, 0x10, true);                 /* Q */
+    key(t, 0x10, false);
+    EXPECT_BYTES(t, 0x10, 0x90);
+
+    /* Scanning disabled: keys are dropped; unknown keys never queue. */
+    tm_outb(t, DATA, 0xf5);
+    EXPECT_BYTES(t, 0xfa);
+    key(t, 0x1e, true);
+    EXPECT_BYTES(t);
+    tm_outb(t, DATA, 0xf4);
+    EXPECT_BYTES(t, 0xfa);
+    tm_outb(t, DATA, 0xf0);
+    tm_outb(t, DATA, 0x02);
+    EXPECT_BYTES(t, 0xfa, 0xfa);
+    key(t, 0x55, true);                 /* no key has set 1 code 0x55 */
+    key(t, 0x1ff, true);                /* not a key code */
+    EXPECT_BYTES(t);
+    tm_free(t);
+}
+
+/* A guest that does not read: whole key sequences fit or are dropped,
+ * never split. */
+static void test_key_queue_full(void **state)
+{
+    TestMachine *t = with_kbc();
+    uint8_t buf[64];
+    unsigned n;
+
+    command(t, 0x60);
+    tm_outb(t, DATA, 0x05);             /* translation off: set 2 bytes */
+    for (unsigned i = 0; i < 20; i++) {
+        key(t, 0xe053, false);          /* 3 bytes each: e0 f0 71 */
+    }
+    n = drain(t, buf, sizeof(buf));
+    assert_int_equal(n % 3, 0);
+    assert_true(n >= 15 && n <= 18);
+    for (unsigned i = 0; i < n; i += 3) {
+        assert_int_equal(buf[i], 0xe0);
+        assert_int_equal(buf[i + 1], 0xf0);
+        assert_int_equal(buf[i + 2], 0x71);
+    }
+    tm_free(t);
+}
+
 static void test_reset_lines(void **state)
 {
     TestMachine *t = with_kbc();
@@ -196,6 +300,8 @@ int main(void)
         cmocka_unit_test(test_command_byte),
         cmocka_unit_test(test_keyboard_reset_and_interrupt),
         cmocka_unit_test(test_keyboard_commands),
+        cmocka_unit_test(test_key_events),
+        cmocka_unit_test(test_key_queue_full),
         cmocka_unit_test(test_reset_lines),
         cmocka_unit_test(test_aux_port_without_device),
         cmocka_unit_test(test_port80),
