@@ -220,7 +220,13 @@ VCpuExit tcg_exec(TcgVCpu *t)
             print_stats(t);
         }
         c->chain_prev = tb;
-        t->insns += run_tb(cpu, tb);
+        if (tb->code) {
+            cpu->stop_tb = false;
+            t->insns += tb->code(cpu);
+            cpu->cur = NULL;
+        } else {
+            t->insns += run_tb(cpu, tb);
+        }
         t->cur_tb = NULL;
     }
     cpu->jmp = NULL;

@@ -10,6 +10,7 @@
 #include "core/error.h"
 
 #define TB_ARENA_SIZE (32u << 20)
+#define JIT_BUFFER_SIZE (64u << 20)
 
 static bool tcg_probe(GError **errp)
 {
@@ -43,7 +44,7 @@ static bool tcg_vcpu_init(Accel *a, VCpu *v, GError **errp)
 {
     TcgMachine *m = a->priv;
     TcgVCpu *t = g_new0(TcgVCpu, 1);
-    if (!tb_cache_init(&t->tbs, TB_ARENA_SIZE)) {
+    if (!tb_cache_init(&t->tbs, TB_ARENA_SIZE, a->cfg.jit, JIT_BUFFER_SIZE)) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
                     "tcg: cannot allocate the translation-block arena");
         g_free(t);
