@@ -2,7 +2,8 @@
  * The template JIT for x86-64 hosts (see jit.h).  Generated block layout:
  *
  *   prologue   push rbx, r12..r15; rbx = cpu, r12 = cpu->env (the guest
- *              registers are env->regs[0..15], at offset 0)
+ *              registers are env->regs[0..15], at offset 0); r13 = 0, the
+ *              instructions done by the blocks run before this one
  *   per insn   either inline host code for the hottest shapes that
  *              x86_insn_shape() describes (register moves and ALU
  *              operations with their lazy flags, loads/stores/LEA through an
@@ -10,10 +11,22 @@
  *              just before it), or a call of the handler:
  *                cpu->cur = insn; env->rip = insn->next_ip;
  *                insn->exec(cpu, insn); if (cpu->stop_tb) leave
- *   epilogue   eax = instructions done; pop; ret
+ *   exits      a handler that stopped the block returns to the execution
+ *              loop (eax = instructions done, plus r13); the end of the
+ *              block and a taken inline Jcc go to the dispatcher (below)
+ *              with rsi = this block
  *   stubs      (after the epilogue) a TLB miss calls the instruction's own
  *              handler, which does the slow path, then jumps back; a taken
  *              Jcc stores RIP and leaves.
+ *
+ * The dispatcher, emitted once at the start of the buffer, chains blocks
+ * without going back to C: it makes the execution loop's checks (queued
+ * invalidations and TLB flushes, pending interrupt pins, interrupt shadow,
+ * HLT, wait-for-SIPI) and its chained lookup (tb_lookup_chained(): the
+ * successors the loop linked to this block, trusted for one TLB generation,
+ * checked for validity, CS base and mode), records the new current block
+ * (for self-modifying-code invalidation and for the loop's next link) and
+ * jumps past the next block's prologue; otherwise it returns to the loop.
  *
  * Inline code never faults, so cpu->cur and env->rip only need to be right
  * when a handler runs (they are stored before each call) and when the block
@@ -29,6 +42,7 @@
 
 #include "accel/tcg/jit-emit.h"
 #include "accel/tcg/jit.h"
+#include "accel/tcg/tcg.h"
 
 _Static_assert(sizeof(X86TlbEntry) == 64, "TLB entry size is used as a shift");
 _Static_assert(offsetof(X86State, regs) == 0, "guest registers at env + 0");
@@ -38,6 +52,8 @@ _Static_assert(offsetof(X86State, regs) == 0, "guest registers at env + 0");
 typedef struct Jit {
     JitEmit e;
     int mmu_idx;
+    const void *self;               /* the TB being translated */
+    const uint8_t *dispatch;
     uint8_t *exits[4 * MAX_INSNS];   /* rel32s to the epilogue (eax set) */
     unsigned nexits;
     struct {
@@ -45,6 +61,9 @@ typedef struct Jit {
         uint8_t *back;              /* where the inline code goes on */
         const X86DecodedInsn *d;
         unsigned done;
+        int remat_alu;              /* -1, or the ALU op whose host flags a
+                                     * following Jcc reads */
+        unsigned size;
     } slow[MAX_INSNS];
     unsigned nslow;
     struct {
@@ -54,6 +73,105 @@ typedef struct Jit {
     } taken[MAX_INSNS];
     unsigned ntaken;
 } Jit;
+
+static void emit_prologue(JitEmit *e)
+{
+    je_push(e, H_RBX);
+    je_push(e, H_R12);
+    je_push(e, H_R13);
+    je_push(e, H_R14);
+    je_push(e, H_R15);
+    je_mov_rr(e, H_RBX, H_RDI);
+    je_op_mem(e, 1, 0x8b, H_R12, H_RBX, -1, 0, (int32_t)offsetof(X86Cpu, env));
+    je_op_rr(e, 0, 0x31, H_R13, H_R13); /* xor r13d, r13d */
+}
+
+static void emit_return(JitEmit *e)
+{
+    je_pop(e, H_R15);
+    je_pop(e, H_R14);
+    je_pop(e, H_R13);
+    je_pop(e, H_R12);
+    je_pop(e, H_RBX);
+    je_ret(e);
+}
+
+/* Offsets from the X86Cpu (rbx) into its TcgVCpu. */
+#define TCG_OFF(field) ((int32_t)offsetof(TcgVCpu, field) - (int32_t)offsetof(TcgVCpu, cpu))
+
+static size_t emit_dispatcher(uint8_t *at)
+{
+    JitEmit ee = { .p = at }, *e = &ee;
+    uint8_t *out[16];
+    unsigned nout = 0;
+    je_op_rr(e, 0, 0x01, H_RAX, H_R13); /* add r13d, eax */
+    /* the execution loop's reasons to look at things first */
+    je_op_mem(e, 0, 0x83, 7, H_RBX, -1, 0, (int32_t)offsetof(X86Cpu, tlb_flush_pending));
+    je_u8(e, 0);
+    out[nout++] = je_jne_fwd(e);
+    je_op_mem(e, 0, 0x83, 7, H_RBX, -1, 0, TCG_OFF(inval_pending));
+    je_u8(e, 0);
+    out[nout++] = je_jne_fwd(e);
+    je_op_mem(e, 1, 0x8b, H_RCX, H_RBX, -1, 0, (int32_t)offsetof(X86Cpu, intr));
+    je_op_mem(e, 0, 0x83, 7, H_RCX, -1, 0, (int32_t)offsetof(CpuIntr, pending));
+    je_u8(e, 0);
+    out[nout++] = je_jne_fwd(e);
+    je_cmp_mem8_imm(e, H_R12, (int32_t)offsetof(X86State, interrupt_shadow), 0);
+    out[nout++] = je_jne_fwd(e);
+    je_cmp_mem8_imm(e, H_R12, (int32_t)offsetof(X86State, halted), 0);
+    out[nout++] = je_jne_fwd(e);
+    je_cmp_mem8_imm(e, H_R12, (int32_t)offsetof(X86State, wait_for_sipi), 0);
+    out[nout++] = je_jne_fwd(e);
+    /* tb_lookup_chained(rsi) */
+    je_op_mem(e, 0, 0x8b, H_RDX, H_RBX, -1, 0, (int32_t)offsetof(X86Cpu, tlb_gen));
+    je_op_mem(e, 0, 0x3b, H_RDX, H_RSI, -1, 0, (int32_t)offsetof(TB, link_gen));
+    out[nout++] = je_jne_fwd(e);
+    je_op_mem(e, 1, 0x8b, H_RAX, H_R12, -1, 0, (int32_t)offsetof(X86State, rip));
+    je_op_mem(e, 1, 0x3b, H_RAX, H_RSI, -1, 0, (int32_t)offsetof(TB, next_pc[0]));
+    uint8_t *try1 = je_jne_fwd(e);
+    je_op_mem(e, 1, 0x8b, H_RDX, H_RSI, -1, 0, (int32_t)offsetof(TB, next[0]));
+    uint8_t *found = je_jmp_fwd(e);
+    je_patch(try1, e->p);
+    je_op_mem(e, 1, 0x3b, H_RAX, H_RSI, -1, 0, (int32_t)offsetof(TB, next_pc[1]));
+    out[nout++] = je_jne_fwd(e);
+    je_op_mem(e, 1, 0x8b, H_RDX, H_RSI, -1, 0, (int32_t)offsetof(TB, next[1]));
+    je_patch(found, e->p);
+    je_op_rr(e, 1, 0x85, H_RDX, H_RDX); /* test rdx, rdx */
+    out[nout++] = je_jcc_fwd(e, 4);     /* je */
+    je_cmp_mem8_imm(e, H_RDX, (int32_t)offsetof(TB, valid), 0);
+    out[nout++] = je_jcc_fwd(e, 4);
+    je_op_mem(e, 1, 0x8b, H_RAX, H_R12, -1, 0,
+              (int32_t)(offsetof(X86State, segs) + R_CS * sizeof(SegmentCache) +
+                        offsetof(SegmentCache, base)));
+    je_op_mem(e, 1, 0x3b, H_RAX, H_RDX, -1, 0, (int32_t)offsetof(TB, cs_base));
+    out[nout++] = je_jne_fwd(e);
+    je_op_mem(e, 0, 0x0fb6, H_RAX, H_RBX, -1, 0, (int32_t)offsetof(X86Cpu, mmu_idx));
+    je_op_rr(e, 0, 0xc1, 4, H_RAX); je_u8(e, 4);            /* shl eax, 4 */
+    je_op_mem(e, 0, 0x0fb6, H_RCX, H_RBX, -1, 0, (int32_t)offsetof(X86Cpu, code_size));
+    je_op_rr(e, 0, 0x09, H_RCX, H_RAX);                     /* or eax, ecx */
+    je_op_mem(e, 0, 0x3b, H_RAX, H_RDX, -1, 0, (int32_t)offsetof(TB, flags));
+    out[nout++] = je_jne_fwd(e);
+    je_op_mem(e, 1, 0x8b, H_RAX, H_RDX, -1, 0, (int32_t)offsetof(TB, code));
+    je_op_rr(e, 1, 0x85, H_RAX, H_RAX);
+    out[nout++] = je_jcc_fwd(e, 4);
+    /* it is the current block now */
+    je_store64(e, H_RBX, TCG_OFF(cur_tb), H_RDX);
+    je_store64(e, H_RBX, TCG_OFF(tbs.chain_prev), H_RDX);
+    je_op_mem(e, 1, 0x83, 0, H_RBX, -1, 0, TCG_OFF(blocks)); je_u8(e, 1); /* blocks++ */
+    uint8_t scratch[64];
+    JitEmit probe = { .p = scratch };
+    emit_prologue(&probe);
+    je_op_rr(e, 1, 0x81, 0, H_RAX);                           /* add rax, entry */
+    je_u32(e, (uint32_t)(probe.p - scratch));
+    je_u8(e, 0xff); je_u8(e, 0xe0);                           /* jmp rax */
+    for (unsigned i = 0; i < nout; i++) {
+        je_patch(out[i], e->p);
+    }
+    je_op_rr(e, 0, 0x89, H_R13, H_RAX); /* mov eax, r13d */
+    emit_return(e);
+    size_t len = (size_t)(e->p - at);
+    return (len + 63) & ~(size_t)63;
+}
 
 bool jit_init(JitBuffer *j, size_t size)
 {
@@ -72,6 +190,8 @@ bool jit_init(JitBuffer *j, size_t size)
     }
     j->base = p;
     j->size = size;
+    j->dispatch_len = emit_dispatcher(j->base);
+    j->used = j->dispatch_len;
     return true;
 }
 
@@ -83,11 +203,12 @@ void jit_destroy(JitBuffer *j)
     j->base = NULL;
     j->size = 0;
     j->used = 0;
+    j->dispatch_len = 0;
 }
 
 void jit_reset(JitBuffer *j)
 {
-    j->used = 0;
+    j->used = j->dispatch_len;
 }
 
 #define REG_OFF(r) ((int32_t)((r) * 8))
@@ -174,6 +295,8 @@ static bool emit_tlb(Jit *j, const X86DecodedInsn *d, unsigned size, int32_t tag
     j->slow[j->nslow].patch = je_jne_fwd(e);
     j->slow[j->nslow].d = d;
     j->slow[j->nslow].done = done;
+    j->slow[j->nslow].remat_alu = -1;
+    j->slow[j->nslow].size = size;
     je_op_mem(e, 1, 0x03, H_RAX, H_RBX, H_RDX, 0,
               tlb + (int32_t)offsetof(X86TlbEntry, addend)); /* add rax, addend */
     return true;
@@ -198,6 +321,30 @@ static void emit_flags(JitEmit *e, unsigned alu, unsigned size)
     je_store64(e, H_RBX, CPU_OFF(cc_dst), H_RAX);
     if (kind != CC_LOGIC) {
         je_store64(e, H_RBX, CPU_OFF(cc_src), H_RCX);
+    }
+}
+
+/* After a handler ran an ALU operation's slow path: set the host flags
+ * from the lazy ones it left (cc_dst = result, cc_src = second operand), as
+ * the inline operation would have, for the Jcc that may follow. */
+static void emit_remat_flags(JitEmit *e, unsigned alu, unsigned size)
+{
+    int w = size == 8;
+    je_op_mem(e, 1, 0x8b, H_RAX, H_RBX, -1, 0, CPU_OFF(cc_dst));
+    switch (cc_kind[alu]) {
+    case CC_LOGIC:
+        je_op_rr(e, w, 0x85, H_RAX, H_RAX);                 /* test rax, rax */
+        break;
+    case CC_SUB:                                             /* a = r + b; cmp a, b */
+        je_op_mem(e, 1, 0x8b, H_RCX, H_RBX, -1, 0, CPU_OFF(cc_src));
+        je_op_rr(e, w, 0x01, H_RCX, H_RAX);                 /* add rax, rcx */
+        je_op_rr(e, w, 0x39, H_RCX, H_RAX);                 /* cmp rax, rcx */
+        break;
+    default:                                                 /* a = r - b; add a, b */
+        je_op_mem(e, 1, 0x8b, H_RCX, H_RBX, -1, 0, CPU_OFF(cc_src));
+        je_op_rr(e, w, 0x29, H_RCX, H_RAX);                 /* sub rax, rcx */
+        je_op_rr(e, w, 0x01, H_RCX, H_RAX);                 /* add rax, rcx */
+        break;
     }
 }
 
@@ -265,10 +412,49 @@ static bool emit_inline(Jit *j, const X86DecodedInsn *d, unsigned done, bool *fl
         if (!emit_tlb(j, d, sh.size, (int32_t)offsetof(X86TlbEntry, tag_write), done)) {
             return false;
         }
-        je_op_mem(e, 1, 0x8b, H_RSI, H_R12, -1, 0, REG_OFF(sh.src));
-        je_op_mem(e, w, 0x89, H_RSI, H_RAX, -1, 0, 0);
+        je_op_mem(e, 1, 0x8b, H_RCX, H_R12, -1, 0, REG_OFF(sh.src));
+        if (sh.size == 2) {
+            je_u8(e, 0x66);
+        }
+        je_op_mem(e, w, sh.size == 1 ? 0x88 : 0x89, H_RCX, H_RAX, -1, 0, 0);
         end_tlb(j);
         return true;
+    case X86_SHAPE_ALU_RM:
+    case X86_SHAPE_CMP_MR:
+    case X86_SHAPE_CMP_MI: {
+        unsigned alu = sh.alu;
+        if (alu == 2 || alu == 3) {
+            return false;
+        }
+        if (sh.kind == X86_SHAPE_CMP_MI && w && d->imm != (uint64_t)(int64_t)(int32_t)d->imm) {
+            return false;
+        }
+        if (!emit_tlb(j, d, sh.size, (int32_t)offsetof(X86TlbEntry, tag_read), done)) {
+            return false;
+        }
+        if (sh.kind == X86_SHAPE_ALU_RM) {
+            je_op_mem(e, w, 0x8b, H_RCX, H_RAX, -1, 0, 0);             /* b = [m] */
+            je_op_mem(e, w, 0x8b, H_RAX, H_R12, -1, 0, REG_OFF(sh.dst)); /* a */
+        } else {
+            je_op_mem(e, w, 0x8b, H_RAX, H_RAX, -1, 0, 0);             /* a = [m] */
+            if (sh.kind == X86_SHAPE_CMP_MI) {
+                je_op_rr(e, w, 0xc7, 0, H_RCX);
+                je_u32(e, (uint32_t)d->imm);
+            } else {
+                je_op_mem(e, w, 0x8b, H_RCX, H_R12, -1, 0, REG_OFF(sh.src));
+            }
+        }
+        unsigned hop = alu == 7 ? 5 : alu;
+        je_op_rr(e, w, hop * 8 + 1, H_RCX, H_RAX);
+        if (alu != 7) {
+            je_op_mem(e, 1, 0x89, H_RAX, H_R12, -1, 0, REG_OFF(sh.dst));
+        }
+        emit_flags(e, alu, sh.size);
+        j->slow[j->nslow].remat_alu = (int)alu;
+        end_tlb(j);
+        *flags_live = true;
+        return true;
+    }
     case X86_SHAPE_LEA:
         if (!emit_ea(e, d)) {
             return false;
@@ -292,19 +478,23 @@ static bool emit_inline(Jit *j, const X86DecodedInsn *d, unsigned done, bool *fl
     }
 }
 
-JitBlockFn jit_translate(JitBuffer *jb, const X86DecodedInsn *insn, unsigned n, int mmu_idx)
+/* Leave towards the dispatcher with eax = done, rsi = this block. */
+static void emit_to_dispatcher(Jit *j, unsigned done)
+{
+    JitEmit *e = &j->e;
+    je_mov_imm32(e, H_RAX, done);
+    je_mov_imm64(e, H_RSI, (uint64_t)(uintptr_t)j->self);
+    je_jmp_to(e, j->dispatch);
+}
+
+JitBlockFn jit_translate(JitBuffer *jb, const X86DecodedInsn *insn, unsigned n, int mmu_idx,
+                         const void *self)
 {
     uint8_t *start = jb->base + jb->used;
-    Jit j = { .e = { .p = start }, .mmu_idx = mmu_idx };
+    Jit j = { .e = { .p = start }, .mmu_idx = mmu_idx, .self = self, .dispatch = jb->base };
     JitEmit *e = &j.e;
 
-    je_push(e, H_RBX);
-    je_push(e, H_R12);
-    je_push(e, H_R13);
-    je_push(e, H_R14);
-    je_push(e, H_R15);
-    je_mov_rr(e, H_RBX, H_RDI);
-    je_op_mem(e, 1, 0x8b, H_R12, H_RBX, -1, 0, CPU_OFF(env));
+    emit_prologue(e);
 
     bool flags_live = false, rip_stale = false;
     if (n > MAX_INSNS) {
@@ -322,24 +512,20 @@ JitBlockFn jit_translate(JitBuffer *jb, const X86DecodedInsn *insn, unsigned n, 
     if (rip_stale) {
         store_imm64(e, H_R12, (int32_t)offsetof(X86State, rip), insn[n - 1].next_ip);
     }
-    je_mov_imm32(e, H_RAX, n);
+    emit_to_dispatcher(&j, n);
+    /* a handler stopped the block: back to the execution loop */
     uint8_t *epilogue = e->p;
     for (unsigned i = 0; i < j.nexits; i++) {
         je_patch(j.exits[i], epilogue);
     }
-    je_pop(e, H_R15);
-    je_pop(e, H_R14);
-    je_pop(e, H_R13);
-    je_pop(e, H_R12);
-    je_pop(e, H_RBX);
-    je_ret(e);
+    je_op_rr(e, 0, 0x01, H_R13, H_RAX); /* add eax, r13d */
+    emit_return(e);
 
     /* out-of-line stubs */
     for (unsigned i = 0; i < j.ntaken; i++) {
         je_patch(j.taken[i].patch, e->p);
         store_imm64(e, H_R12, (int32_t)offsetof(X86State, rip), j.taken[i].target);
-        je_mov_imm32(e, H_RAX, j.taken[i].done);
-        je_jmp_to(e, epilogue);
+        emit_to_dispatcher(&j, j.taken[i].done);
     }
     for (unsigned i = 0; i < j.nslow; i++) {
         je_patch(j.slow[i].patch, e->p);
@@ -347,6 +533,9 @@ JitBlockFn jit_translate(JitBuffer *jb, const X86DecodedInsn *insn, unsigned n, 
         emit_call(&j, j.slow[i].d, j.slow[i].done);
         for (unsigned k = before; k < j.nexits; k++) {
             je_patch(j.exits[k], epilogue);
+        }
+        if (j.slow[i].remat_alu >= 0) {
+            emit_remat_flags(e, (unsigned)j.slow[i].remat_alu, j.slow[i].size);
         }
         je_jmp_to(e, j.slow[i].back);
     }

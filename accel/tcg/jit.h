@@ -1,6 +1,7 @@
 /*
  * The template JIT (x86-64 hosts): turns a translation block's pre-decoded
- * instructions into straight-line host code.  The hottest shapes (register
+ * instructions into straight-line host code, and chains blocks through a
+ * small dispatcher without going back to the execution loop.  The hottest shapes (register
  * moves and ALU operations, 64-bit-mode loads/stores through an inline TLB
  * lookup, LEA, Jcc fused with the compare before it) become inline host
  * code; every other instruction becomes the stores the handlers expect
@@ -27,6 +28,7 @@ typedef struct JitBuffer {
     uint8_t *base;
     size_t size;
     size_t used;
+    size_t dispatch_len;   /* the block dispatcher at the start of the buffer */
 } JitBuffer;
 
 /* Room one block may need at most (TB_MAX_INSNS instructions). */
@@ -48,8 +50,12 @@ static inline bool jit_has_room(const JitBuffer *j)
 {
     return j->used + JIT_MAX_BLOCK_BYTES <= j->size;
 }
-/* Generates the code of n decoded instructions of a block run with TLB set
- * mmu_idx (the caller checked jit_has_room). */
-JitBlockFn jit_translate(JitBuffer *j, const X86DecodedInsn *insn, unsigned n, int mmu_idx);
+/* Generates the code of n decoded instructions of the block `self` (a TB,
+ * tb.h), run with TLB set mmu_idx (the caller checked jit_has_room).  The
+ * code returns the instructions done by this block and by the blocks it
+ * chained to (see jit.c); the execution loop's current block
+ * (TcgVCpu.cur_tb, TBCache.chain_prev) is then the last one that ran. */
+JitBlockFn jit_translate(JitBuffer *j, const X86DecodedInsn *insn, unsigned n, int mmu_idx,
+                         const void *self);
 
 #endif

@@ -44,7 +44,9 @@ static bool tcg_vcpu_init(Accel *a, VCpu *v, GError **errp)
 {
     TcgMachine *m = a->priv;
     TcgVCpu *t = g_new0(TcgVCpu, 1);
-    if (!tb_cache_init(&t->tbs, TB_ARENA_SIZE, a->cfg.jit, JIT_BUFFER_SIZE)) {
+    t->trace = g_strcmp0(g_getenv("KESTREL_TCG_TRACE"), "1") == 0;
+    /* tracing prints every block: chained JIT blocks would skip it */
+    if (!tb_cache_init(&t->tbs, TB_ARENA_SIZE, a->cfg.jit && !t->trace, JIT_BUFFER_SIZE)) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
                     "tcg: cannot allocate the translation-block arena");
         g_free(t);
@@ -52,8 +54,8 @@ static bool tcg_vcpu_init(Accel *a, VCpu *v, GError **errp)
     }
     t->vcpu = v;
     t->m = m;
-    t->trace = g_strcmp0(g_getenv("KESTREL_TCG_TRACE"), "1") == 0;
     t->stats = g_strcmp0(g_getenv("KESTREL_TCG_STATS"), "1") == 0;
+    t->stats_next = TCG_STATS_BLOCKS;
     t->start_us = g_get_monotonic_time();
     g_mutex_init(&t->inval_lock);
     X86Cpu *cpu = &t->cpu;

@@ -129,7 +129,10 @@ typedef enum X86ShapeKind {
     X86_SHAPE_TEST_RR,  /* flags of R[dst] & R[src] */
     X86_SHAPE_LOAD,     /* R[dst] = [ea] */
     X86_SHAPE_LOAD_ZX,  /* R[dst] = zero-extended [ea] */
-    X86_SHAPE_STORE,    /* [ea] = R[src] */
+    X86_SHAPE_STORE,    /* [ea] = R[src] (size 1, 2, 4 or 8; no AH..BH) */
+    X86_SHAPE_ALU_RM,   /* R[dst] = R[dst] alu [ea], lazy flags; CMP only flags */
+    X86_SHAPE_CMP_MR,   /* flags of [ea] - R[src] */
+    X86_SHAPE_CMP_MI,   /* flags of [ea] - imm */
     X86_SHAPE_LEA,      /* R[dst] = ea (wrapped to the operand size) */
     X86_SHAPE_JCC,      /* if cond(op): RIP = imm (and leave the block) */
 } X86ShapeKind;

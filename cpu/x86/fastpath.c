@@ -660,6 +660,26 @@ X86Shape x86_insn_shape(const X86DecodedInsn *d)
             return sh;
         }
     }
+    for (unsigned op = 0; op < 8; op++) {
+        if (f == rm32[op] || f == rm64[op]) {
+            sh.kind = X86_SHAPE_ALU_RM;
+            sh.alu = (uint8_t)op;
+            sh.dst = d->reg;
+            return sh;
+        }
+    }
+    if (f == mr32[7] || f == mr64[7] || f == mi32[7] || f == mi64[7]) {
+        sh.kind = f == mr32[7] || f == mr64[7] ? X86_SHAPE_CMP_MR : X86_SHAPE_CMP_MI;
+        sh.alu = 7;
+        sh.src = d->reg;
+        return sh;
+    }
+    if ((f == mov_store8 && (x86_rex(d) || d->reg < 4 || d->reg >= 8)) || f == mov_store16) {
+        sh.kind = X86_SHAPE_STORE;
+        sh.src = d->reg;
+        sh.size = f == mov_store8 ? 1 : 2;
+        return sh;
+    }
     for (unsigned cc = 0; cc < 16; cc++) {
         if (f == jcc_end[cc] || f == jcc_mid[cc]) {
             sh.kind = X86_SHAPE_JCC;
