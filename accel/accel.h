@@ -98,6 +98,7 @@ typedef struct AccelOps {
 typedef struct AccelConfig {
     bool kernel_irqchip; /* KVM: in-kernel PIC/IOAPIC/LAPIC (+ PIT) */
     const char *cpu_model; /* -cpu; NULL for the default */
+    bool jit;              /* TCG: generate host code (-accel tcg,jit=on|off) */
 } AccelConfig;
 
 struct Accel {

@@ -438,6 +438,7 @@ static bool build_machine(Kestrel *k, GError **errp)
     a->ops = ops;
     a->cfg.kernel_irqchip = o->kernel_irqchip;
     a->cfg.cpu_model = o->cpu_model;
+    a->cfg.jit = o->jit;
     a->mem = &m->mem;
     a->io = &m->io;
     a->lock = &m->lock;

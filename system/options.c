@@ -21,9 +21,10 @@ static const char usage_text[] =
 "                       the machine type (only 'pc': i440FX + PIIX3); hpet=off\n"
 "                       leaves out the HPET (default on)\n"
 "  -no-hpet             same as -machine hpet=off\n"
-"  -accel kvm|tcg[,kernel-irqchip=on|off]\n"
+"  -accel kvm|tcg[,kernel-irqchip=on|off][,jit=on|off]\n"
 "                       the accelerator (default: tcg); kvm uses its in-kernel\n"
-"                       interrupt controllers unless kernel-irqchip=off\n"
+"                       interrupt controllers unless kernel-irqchip=off; tcg\n"
+"                       generates host code on x86-64 hosts unless jit=off\n"
 "  -enable-kvm          same as -accel kvm\n"
 "  -cpu MODEL           CPU model (kvm: host; tcg: see the README)\n"
 "  -m SIZE              guest RAM, in MiB or with a K/M/G/T suffix (default 128M)\n"
@@ -205,6 +206,10 @@ static bool parse_suboption(Options *o, const char *opt, char *tok,
             return false;
         }
         o->kernel_irqchip_set = true;
+    } else if (!strcmp(tok, "jit")) {
+        if (!parse_onoff("jit", val, &o->jit, errp)) {
+            return false;
+        }
     } else {
         error_setg(errp, "-%s: unknown option '%s'", opt, tok);
         return false;
@@ -300,6 +305,7 @@ bool options_parse(Options *o, int argc, char **argv, OptAction *action,
     o->smp = 1;
     o->kernel_irqchip = true;
     o->hpet = true;
+    o->jit = true;
     o->machine = "pc";
     *action = OPT_RUN;
 

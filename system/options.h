@@ -29,6 +29,7 @@ typedef struct Options {
     const char *accel;           /* "kvm", "tcg" or NULL (default) */
     bool kernel_irqchip;         /* -accel kvm,kernel-irqchip=on|off */
     bool kernel_irqchip_set;
+    bool jit;                    /* -accel tcg,jit=on|off (default on) */
     const char *machine;         /* "pc" */
     bool hpet;                   /* -machine hpet=on|off, -no-hpet */
     const char *cpu_model;       /* -cpu */

@@ -216,11 +216,19 @@ VCpuExit tcg_exec(TcgVCpu *t)
                     env->segs[R_CS].selector, env->rip, tb->n);
         }
         t->cur_tb = tb;
-        if (unlikely((++t->blocks & 0x3fffff) == 0) && t->stats) {
+        /* blocks chained by the JIT count too (jit.c) */
+        if (unlikely(++t->blocks >= t->stats_next) && t->stats) {
+            t->stats_next = t->blocks + TCG_STATS_BLOCKS;
             print_stats(t);
         }
         c->chain_prev = tb;
-        t->insns += run_tb(cpu, tb);
+        if (tb->code) {
+            cpu->stop_tb = false;
+            t->insns += tb->code(cpu);
+            cpu->cur = NULL;
+        } else {
+            t->insns += run_tb(cpu, tb);
+        }
         t->cur_tb = NULL;
     }
     cpu->jmp = NULL;

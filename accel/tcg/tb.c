@@ -9,7 +9,7 @@
 
 #include "accel/tcg/tb.h"
 
-bool tb_cache_init(TBCache *c, size_t arena_size)
+bool tb_cache_init(TBCache *c, size_t arena_size, bool jit, size_t jit_size)
 {
     memset(c, 0, sizeof(*c));
     c->arena = g_try_malloc(arena_size);
@@ -17,6 +17,7 @@ bool tb_cache_init(TBCache *c, size_t arena_size)
         return false;
     }
     c->arena_size = arena_size;
+    c->jit_on = jit && jit_init(&c->jit, jit_size);
     return true;
 }
 
@@ -24,11 +25,14 @@ void tb_cache_destroy(TBCache *c)
 {
     g_free(c->arena);
     c->arena = NULL;
+    jit_destroy(&c->jit);
+    c->jit_on = false;
 }
 
 void tb_cache_flush(TBCache *c)
 {
     c->arena_used = 0;
+    jit_reset(&c->jit);
     memset(c->hash, 0, sizeof(c->hash));
     memset(c->pages, 0, sizeof(c->pages));
     memset(c->jc, 0, sizeof(c->jc));
@@ -93,7 +97,7 @@ static TB *tb_translate(TBCache *c, X86Cpu *cpu, uint64_t pc, uint64_t cs_base,
                         void (*mark_code)(void *opaque, uint64_t page), void *opaque)
 {
     size_t need = sizeof(TB) + TB_MAX_INSNS * sizeof(X86DecodedInsn);
-    if (c->arena_used + need > c->arena_size) {
+    if (c->arena_used + need > c->arena_size || (c->jit_on && !jit_has_room(&c->jit))) {
         tb_cache_flush(c);
     }
     TB *tb = (TB *)(c->arena + c->arena_used);
@@ -137,6 +141,7 @@ static TB *tb_translate(TBCache *c, X86Cpu *cpu, uint64_t pc, uint64_t cs_base,
             break;
         }
     }
+    tb->code = c->jit_on ? jit_translate(&c->jit, tb->insn, tb->n, (int)(flags >> 4), tb) : NULL;
     c->arena_used += sizeof(TB) + tb->n * sizeof(X86DecodedInsn);
     c->arena_used = (c->arena_used + 63) & ~(size_t)63;
     c->translated++;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "accel/tcg/jit.h"
 #include "cpu/x86/x86cpu.h"
 
 #define TB_MAX_INSNS 64
@@ -34,6 +35,7 @@ struct TB {
     TB *next[2];
     TB *hash_next;
     TB *page_next[2];  /* chains of the page hash, for phys and phys2 */
+    JitBlockFn code;   /* generated host code, or NULL (interpreted) */
     X86DecodedInsn insn[];
 };
 
@@ -48,6 +50,8 @@ typedef struct TBCache {
     TB *chain_prev;    /* the block that ran last (NULL after a flush) */
     uint64_t flushes;
     uint64_t translated;
+    bool jit_on;       /* blocks get host code (jit.h) */
+    JitBuffer jit;     /* flushed together with the arena */
 } TBCache;
 
 static inline unsigned tb_hash_jc(uint64_t pc)
@@ -88,7 +92,9 @@ static inline TB *tb_lookup_chained(const TB *prev, const X86Cpu *cpu)
 /* Remember that `next` followed `prev` (both from the current arena). */
 void tb_link(TB *prev, TB *next, uint32_t tlb_gen);
 
-bool tb_cache_init(TBCache *c, size_t arena_size);
+/* With `jit`, blocks also get host code when the host allows it (see
+ * c->jit_on afterwards). */
+bool tb_cache_init(TBCache *c, size_t arena_size, bool jit, size_t jit_size);
 void tb_cache_destroy(TBCache *c);
 void tb_cache_flush(TBCache *c);
 /* Drop the blocks that have bytes on a physical page; true if `cur` was

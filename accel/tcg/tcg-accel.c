@@ -10,6 +10,7 @@
 #include "core/error.h"
 
 #define TB_ARENA_SIZE (32u << 20)
+#define JIT_BUFFER_SIZE (64u << 20)
 
 static bool tcg_probe(GError **errp)
 {
@@ -47,7 +48,9 @@ static bool tcg_vcpu_init(Accel *a, VCpu *v, GError **errp)
 {
     TcgMachine *m = a->priv;
     TcgVCpu *t = g_new0(TcgVCpu, 1);
-    if (!tb_cache_init(&t->tbs, TB_ARENA_SIZE)) {
+    t->trace = g_strcmp0(g_getenv("KESTREL_TCG_TRACE"), "1") == 0;
+    /* tracing prints every block: chained JIT blocks would skip it */
+    if (!tb_cache_init(&t->tbs, TB_ARENA_SIZE, a->cfg.jit && !t->trace, JIT_BUFFER_SIZE)) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
                     "tcg: cannot allocate the translation-block arena");
         g_free(t);
@@ -55,8 +58,8 @@ static bool tcg_vcpu_init(Accel *a, VCpu *v, GError **errp)
     }
     t->vcpu = v;
     t->m = m;
-    t->trace = g_strcmp0(g_getenv("KESTREL_TCG_TRACE"), "1") == 0;
     t->stats = g_strcmp0(g_getenv("KESTREL_TCG_STATS"), "1") == 0;
+    t->stats_next = TCG_STATS_BLOCKS;
     t->start_us = g_get_monotonic_time();
     g_mutex_init(&t->inval_lock);
     X86Cpu *cpu = &t->cpu;

@@ -12,6 +12,7 @@
 #define TCG_CODE_PAGES_LIMIT (1ull << 24) /* 64 GiB of physical address space */
 #define TCG_MAX_VCPUS 64
 #define TCG_INVAL_QUEUE 64
+#define TCG_STATS_BLOCKS (1u << 22)
 
 typedef struct TcgVCpu TcgVCpu;
 
@@ -39,7 +40,8 @@ struct TcgVCpu {
     bool trace;
     /* statistics: blocks and (approximate) instructions executed */
     uint64_t blocks, insns;
-    bool stats;         /* KESTREL_TCG_STATS=1: print them periodically */
+    uint64_t stats_next; /* print when blocks reaches this */
+    bool stats;         /* KESTREL_TCG_STATS=1: print them every 4M blocks */
     int64_t start_us;
 };
 

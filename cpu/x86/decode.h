@@ -116,6 +116,38 @@ uint64_t x86_insn_ea(X86Cpu *cpu, const X86DecodedInsn *insn);
  * (a taken Jcc sets cpu->stop_tb). */
 bool x86_block_continues(X86DecodedInsn *insn, uint64_t *next);
 
+/* What a specialised handler (fastpath.c) does, for code generators that
+ * want to emit it inline (accel/tcg/jit.c); X86_SHAPE_NONE for every other
+ * handler.  Registers are 0..15; `size` is the operand size (4 or 8) or, for
+ * LOAD_ZX, the source size (1 or 2; the destination is zero-extended). */
+typedef enum X86ShapeKind {
+    X86_SHAPE_NONE = 0,
+    X86_SHAPE_MOV_RR,   /* R[dst] = R[src] */
+    X86_SHAPE_MOV_RI,   /* R[dst] = imm (already zero-extended for size 4) */
+    X86_SHAPE_ALU_RR,   /* R[dst] = R[dst] alu R[src], lazy flags; CMP only flags */
+    X86_SHAPE_ALU_RI,   /* R[dst] = R[dst] alu imm */
+    X86_SHAPE_TEST_RR,  /* flags of R[dst] & R[src] */
+    X86_SHAPE_LOAD,     /* R[dst] = [ea] */
+    X86_SHAPE_LOAD_ZX,  /* R[dst] = zero-extended [ea] */
+    X86_SHAPE_STORE,    /* [ea] = R[src] (size 1, 2, 4 or 8; no AH..BH) */
+    X86_SHAPE_ALU_RM,   /* R[dst] = R[dst] alu [ea], lazy flags; CMP only flags */
+    X86_SHAPE_CMP_MR,   /* flags of [ea] - R[src] */
+    X86_SHAPE_CMP_MI,   /* flags of [ea] - imm */
+    X86_SHAPE_LEA,      /* R[dst] = ea (wrapped to the operand size) */
+    X86_SHAPE_JCC,      /* if cond(op): RIP = imm (and leave the block) */
+} X86ShapeKind;
+
+typedef struct X86Shape {
+    X86ShapeKind kind;
+    uint8_t size;
+    uint8_t alu;        /* ALU_*: ADD OR ADC SBB AND SUB XOR CMP (0..7) */
+    uint8_t dst, src;
+    uint8_t cc;         /* JCC: the condition */
+} X86Shape;
+
+/* Describe the specialised handler of `insn`; returns kind NONE if none. */
+X86Shape x86_insn_shape(const X86DecodedInsn *insn);
+
 /* Fill the ea_* fields from base/index/scale/disp/rip_rel/addrsize. */
 void x86_decode_ea_precompute(X86DecodedInsn *insn);
 

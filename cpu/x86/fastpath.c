@@ -645,3 +645,76 @@ void x86_specialize(X86DecodedInsn *d)
         d->exec = movzx_load;
     }
 }
+
+X86Shape x86_insn_shape(const X86DecodedInsn *d)
+{
+    X86Shape sh = { .kind = X86_SHAPE_NONE };
+    X86ExecFn f = d->exec;
+    sh.size = d->op2;
+    for (unsigned op = 0; op < 8; op++) {
+        if (f == rr32[op] || f == rr64[op] || f == ri32[op] || f == ri64[op]) {
+            sh.kind = f == rr32[op] || f == rr64[op] ? X86_SHAPE_ALU_RR : X86_SHAPE_ALU_RI;
+            sh.alu = (uint8_t)op;
+            sh.dst = d->rm;
+            sh.src = d->reg;
+            return sh;
+        }
+    }
+    for (unsigned op = 0; op < 8; op++) {
+        if (f == rm32[op] || f == rm64[op]) {
+            sh.kind = X86_SHAPE_ALU_RM;
+            sh.alu = (uint8_t)op;
+            sh.dst = d->reg;
+            return sh;
+        }
+    }
+    if (f == mr32[7] || f == mr64[7] || f == mi32[7] || f == mi64[7]) {
+        sh.kind = f == mr32[7] || f == mr64[7] ? X86_SHAPE_CMP_MR : X86_SHAPE_CMP_MI;
+        sh.alu = 7;
+        sh.src = d->reg;
+        return sh;
+    }
+    if ((f == mov_store8 && (x86_rex(d) || d->reg < 4 || d->reg >= 8)) || f == mov_store16) {
+        sh.kind = X86_SHAPE_STORE;
+        sh.src = d->reg;
+        sh.size = f == mov_store8 ? 1 : 2;
+        return sh;
+    }
+    for (unsigned cc = 0; cc < 16; cc++) {
+        if (f == jcc_end[cc] || f == jcc_mid[cc]) {
+            sh.kind = X86_SHAPE_JCC;
+            sh.cc = (uint8_t)cc;
+            return sh;
+        }
+    }
+    if (f == mov_rr64 || f == mov_rr32) {
+        sh.kind = X86_SHAPE_MOV_RR;
+        sh.dst = d->rm;
+        sh.src = d->reg;
+    } else if (f == mov_rr64_rev || f == mov_rr32_rev) {
+        sh.kind = X86_SHAPE_MOV_RR;
+        sh.dst = d->reg;
+        sh.src = d->rm;
+    } else if (f == mov_ri) {
+        sh.kind = X86_SHAPE_MOV_RI;
+        sh.dst = d->rm;
+    } else if (f == test_rr64 || f == test_rr32) {
+        sh.kind = X86_SHAPE_TEST_RR;
+        sh.dst = d->rm;
+        sh.src = d->reg;
+    } else if (f == mov_load64 || f == mov_load32) {
+        sh.kind = X86_SHAPE_LOAD;
+        sh.dst = d->reg;
+    } else if (f == movzx_load && (d->aux == 1 || d->aux == 2)) {
+        sh.kind = X86_SHAPE_LOAD_ZX;
+        sh.dst = d->reg;
+        sh.size = (uint8_t)d->aux;
+    } else if (f == mov_store64 || f == mov_store32) {
+        sh.kind = X86_SHAPE_STORE;
+        sh.src = d->reg;
+    } else if (f == lea64 || f == lea32) {
+        sh.kind = X86_SHAPE_LEA;
+        sh.dst = d->reg;
+    }
+    return sh;
+}

@@ -337,6 +337,8 @@ static bool tcg_setup(Tcg *t, uint8_t *ram)
     t->a.io = &t->io;
     t->a.lock = &t->lock;
     t->a.nr_vcpus = 1;
+    /* DIFFTEST_JIT=off compares the interpreter instead of the JIT */
+    t->a.cfg.jit = g_strcmp0(g_getenv("DIFFTEST_JIT"), "off") != 0;
     if (!accel_tcg_ops.init(&t->a, &err) || !accel_tcg_ops.vcpu_init(&t->a, &t->v, &err)) {
         fprintf(stderr, "tcg init: %s\n", err ? err->message : "?");
         return false;
