@@ -58,6 +58,7 @@ typedef struct Jit {
     unsigned nexits;
     struct {
         uint8_t *patch;             /* jne to the stub */
+        uint8_t *patch2;            /* another one, or NULL */
         uint8_t *back;              /* where the inline code goes on */
         const X86DecodedInsn *d;
         unsigned done;
@@ -269,6 +270,9 @@ static bool emit_ea(JitEmit *e, const X86DecodedInsn *d)
     return true;
 }
 
+static void emit_tlb_check(Jit *j, const X86DecodedInsn *d, unsigned size, int32_t tag,
+                           unsigned done);
+
 /* RAX = host address of a `size`-byte access at the operand's linear
  * address, on a TLB hit for `tag` (offset of tag_read or tag_write);
  * otherwise jump to a stub that runs the handler. */
@@ -284,6 +288,16 @@ static bool emit_tlb(Jit *j, const X86DecodedInsn *d, unsigned size, int32_t tag
                                 offsetof(SegmentCache, base));
         je_op_mem(e, 1, 0x03, H_RAX, H_R12, -1, 0, off); /* add rax, seg base */
     }
+    emit_tlb_check(j, d, size, tag, done);
+    return true;
+}
+
+/* RAX: a linear address (64-bit mode) -> its host address on a TLB hit
+ * (RCX, RDX clobbered), else a jump to the handler's stub. */
+static void emit_tlb_check(Jit *j, const X86DecodedInsn *d, unsigned size, int32_t tag,
+                           unsigned done)
+{
+    JitEmit *e = &j->e;
     int32_t tlb = CPU_OFF(tlb) + (int32_t)(j->mmu_idx * sizeof(((X86Cpu *)0)->tlb[0]));
     je_mov_rr(e, H_RDX, H_RAX);
     je_op_rr(e, 1, 0xc1, 5, H_RDX); je_u8(e, 12);          /* shr rdx, 12 */
@@ -296,10 +310,10 @@ static bool emit_tlb(Jit *j, const X86DecodedInsn *d, unsigned size, int32_t tag
     j->slow[j->nslow].d = d;
     j->slow[j->nslow].done = done;
     j->slow[j->nslow].remat_alu = -1;
+    j->slow[j->nslow].patch2 = NULL;
     j->slow[j->nslow].size = size;
     je_op_mem(e, 1, 0x03, H_RAX, H_RBX, H_RDX, 0,
               tlb + (int32_t)offsetof(X86TlbEntry, addend)); /* add rax, addend */
-    return true;
 }
 
 static void end_tlb(Jit *j)
@@ -464,6 +478,49 @@ static bool emit_inline(Jit *j, const X86DecodedInsn *d, unsigned done, bool *fl
         }
         je_op_mem(e, 1, 0x89, H_RAX, H_R12, -1, 0, REG_OFF(sh.dst));
         return true;
+    case X86_SHAPE_PUSH:
+    case X86_SHAPE_CALL:
+        /* rsi = RSP - 8, the slot; [slot] = value; RSP = rsi */
+        je_op_mem(e, 1, 0x8b, H_RSI, H_R12, -1, 0, REG_OFF(R_ESP));
+        je_op_rr(e, 1, 0x83, 5, H_RSI); je_u8(e, 8);          /* sub rsi, 8 */
+        je_mov_rr(e, H_RAX, H_RSI);
+        emit_tlb_check(j, d, 8, (int32_t)offsetof(X86TlbEntry, tag_write), done);
+        if (sh.kind == X86_SHAPE_PUSH) {
+            je_op_mem(e, 1, 0x8b, H_RCX, H_R12, -1, 0, REG_OFF(sh.src));
+        } else if (d->next_ip == (uint64_t)(int64_t)(int32_t)d->next_ip) {
+            je_op_rr(e, 1, 0xc7, 0, H_RCX); je_u32(e, (uint32_t)d->next_ip);
+        } else {
+            je_mov_imm64(e, H_RCX, d->next_ip);
+        }
+        je_op_mem(e, 1, 0x89, H_RCX, H_RAX, -1, 0, 0);
+        je_op_mem(e, 1, 0x89, H_RSI, H_R12, -1, 0, REG_OFF(R_ESP));
+        end_tlb(j);
+        return true;
+    case X86_SHAPE_POP:
+    case X86_SHAPE_RET:
+        je_op_mem(e, 1, 0x8b, H_RSI, H_R12, -1, 0, REG_OFF(R_ESP));
+        je_mov_rr(e, H_RAX, H_RSI);
+        emit_tlb_check(j, d, 8, (int32_t)offsetof(X86TlbEntry, tag_read), done);
+        je_op_mem(e, 1, 0x8b, H_RCX, H_RAX, -1, 0, 0);          /* value */
+        if (sh.kind == X86_SHAPE_RET) {
+            /* a non-canonical target faults: let the handler do it */
+            je_mov_rr(e, H_RDX, H_RCX);
+            je_op_rr(e, 1, 0xc1, 4, H_RDX); je_u8(e, 16);     /* shl rdx, 16 */
+            je_op_rr(e, 1, 0xc1, 7, H_RDX); je_u8(e, 16);     /* sar rdx, 16 */
+            je_op_rr(e, 1, 0x39, H_RCX, H_RDX);               /* cmp rdx, rcx */
+            j->slow[j->nslow].patch2 = je_jne_fwd(e);         /* same stub */
+        }
+        je_op_rr(e, 1, 0x83, 0, H_RSI); je_u8(e, 8);          /* add rsi, 8 */
+        je_op_mem(e, 1, 0x89, H_RSI, H_R12, -1, 0, REG_OFF(R_ESP));
+        if (sh.kind == X86_SHAPE_POP) {
+            je_op_mem(e, 1, 0x89, H_RCX, H_R12, -1, 0, REG_OFF(sh.dst));
+        } else {
+            je_op_mem(e, 1, 0x89, H_RCX, H_R12, -1, 0, (int32_t)offsetof(X86State, rip));
+        }
+        end_tlb(j);
+        return true;
+    case X86_SHAPE_JMP:
+        return true;
     case X86_SHAPE_JCC:
         if (!live) {
             return false;
@@ -496,21 +553,25 @@ JitBlockFn jit_translate(JitBuffer *jb, const X86DecodedInsn *insn, unsigned n, 
 
     emit_prologue(e);
 
+    /* RIP is stale after inline code: stale_rip is what it should be */
     bool flags_live = false, rip_stale = false;
+    uint64_t stale_rip = 0;
     if (n > MAX_INSNS) {
         n = MAX_INSNS;
     }
     for (unsigned i = 0; i < n; i++) {
         const X86DecodedInsn *d = &insn[i];
         if (emit_inline(&j, d, i + 1, &flags_live)) {
-            rip_stale = true;
+            X86ShapeKind k = x86_insn_shape(d).kind;
+            rip_stale = k != X86_SHAPE_RET;
+            stale_rip = k == X86_SHAPE_CALL || k == X86_SHAPE_JMP ? d->imm : d->next_ip;
         } else {
             emit_call(&j, d, i + 1);
             rip_stale = false;
         }
     }
     if (rip_stale) {
-        store_imm64(e, H_R12, (int32_t)offsetof(X86State, rip), insn[n - 1].next_ip);
+        store_imm64(e, H_R12, (int32_t)offsetof(X86State, rip), stale_rip);
     }
     emit_to_dispatcher(&j, n);
     /* a handler stopped the block: back to the execution loop */
@@ -529,6 +590,9 @@ JitBlockFn jit_translate(JitBuffer *jb, const X86DecodedInsn *insn, unsigned n, 
     }
     for (unsigned i = 0; i < j.nslow; i++) {
         je_patch(j.slow[i].patch, e->p);
+        if (j.slow[i].patch2) {
+            je_patch(j.slow[i].patch2, e->p);
+        }
         unsigned before = j.nexits;
         emit_call(&j, j.slow[i].d, j.slow[i].done);
         for (unsigned k = before; k < j.nexits; k++) {

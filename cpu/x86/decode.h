@@ -135,6 +135,12 @@ typedef enum X86ShapeKind {
     X86_SHAPE_CMP_MI,   /* flags of [ea] - imm */
     X86_SHAPE_LEA,      /* R[dst] = ea (wrapped to the operand size) */
     X86_SHAPE_JCC,      /* if cond(op): RIP = imm (and leave the block) */
+    /* 64-bit mode stack and near control flow (8-byte slots, flat SS) */
+    X86_SHAPE_PUSH,     /* [RSP - 8] = R[src]; RSP -= 8 */
+    X86_SHAPE_POP,      /* RSP += 8; R[dst] = [old RSP] */
+    X86_SHAPE_CALL,     /* push next_ip; RIP = imm */
+    X86_SHAPE_RET,      /* RIP = [RSP] (canonical); RSP += 8 */
+    X86_SHAPE_JMP,      /* RIP = imm */
 } X86ShapeKind;
 
 typedef struct X86Shape {

@@ -687,7 +687,19 @@ X86Shape x86_insn_shape(const X86DecodedInsn *d)
             return sh;
         }
     }
-    if (f == mov_rr64 || f == mov_rr32) {
+    if (f == push64) {
+        sh.kind = X86_SHAPE_PUSH;
+        sh.src = d->rm;
+    } else if (f == pop64) {
+        sh.kind = X86_SHAPE_POP;
+        sh.dst = d->rm;
+    } else if (f == x86_h_call_rel && d->code64 && d->op2 == 8) {
+        sh.kind = X86_SHAPE_CALL;
+    } else if (f == x86_h_ret && d->code64 && d->op2 == 8 && d->imm2 == 0) {
+        sh.kind = X86_SHAPE_RET;
+    } else if (f == x86_h_jmp_rel) {
+        sh.kind = X86_SHAPE_JMP;
+    } else if (f == mov_rr64 || f == mov_rr32) {
         sh.kind = X86_SHAPE_MOV_RR;
         sh.dst = d->rm;
         sh.src = d->reg;
