@@ -79,6 +79,11 @@ void x86_cpuid(X86Cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t out[4])
         out[2] = ecx1;
         out[3] = edx1;
         break;
+    case 7:
+        if (sub == 0) {
+            out[3] = 1u << 29; /* IA32_ARCH_CAPABILITIES (msr.c) */
+        }
+        break;
     case 0x80000000:
         out[0] = 0x80000008;
         break;

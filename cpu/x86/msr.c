@@ -1,6 +1,7 @@
 /*
  * Model-specific registers (SDM vol. 4): EFER, STAR/LSTAR/CSTAR/FMASK,
- * FS/GS/KERNEL_GS base, SYSENTER, TSC and TSC_AUX, PAT, MTRRs, MISC_ENABLE;
+ * FS/GS/KERNEL_GS base, SYSENTER, TSC and TSC_AUX, PAT, MTRRs, MISC_ENABLE,
+ * ARCH_CAPABILITIES;
  * APIC_BASE, x2APIC and TSC_DEADLINE are forwarded to the local APIC model
  * through CpuIntr.  Anything else raises #GP (the caller does).
  */
@@ -20,6 +21,16 @@ uint64_t x86_rdtsc(X86Cpu *cpu)
 {
     return host_ns() + cpu->tsc_offset;
 }
+
+/* IA32_ARCH_CAPABILITIES (read-only): the software CPU does not execute
+ * speculatively, so it is not susceptible to rogue data cache loads
+ * (RDCL_NO, bit 0: Linux then needs no page-table isolation, which would
+ * flush the TLB on every system call), L1TF (SKIP_L1DFL_VMENTRY, bit 3),
+ * speculative store bypass (SSB_NO, bit 4), MDS (MDS_NO, bit 5), machine
+ * checks on page-size changes (PSCHANGE_MC_NO, bit 6) or TSX aborts
+ * (TAA_NO, bit 8). */
+#define X86_ARCH_CAPABILITIES ((1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | \
+                               (1u << 6) | (1u << 8))
 
 static bool apic_msr(uint32_t msr)
 {
@@ -47,6 +58,7 @@ bool x86_msr_read(X86Cpu *cpu, uint32_t msr, uint64_t *val)
     case 0x10: *val = x86_rdtsc(cpu); return true;
     case 0x17: *val = 0; return true;                 /* platform ID */
     case 0x8b: *val = 0; return true;                 /* microcode revision */
+    case 0x10a: *val = X86_ARCH_CAPABILITIES; return true;
     case 0xfe: *val = 0x500 | X86_MAX_MTRR_VAR; return true; /* MTRRcap: FIX, WC */
     case 0x174: *val = env->sysenter_cs; return true;
     case 0x175: *val = env->sysenter_esp; return true;
