@@ -331,7 +331,7 @@ static void emit_flags(JitEmit *e, unsigned alu, unsigned size)
 {
     unsigned kind = cc_kind[alu];
     je_op_mem(e, 0, 0xc7, 0, H_RBX, -1, 0, CPU_OFF(cc_op));
-    je_u32(e, CC_OP(kind, size == 8 ? 3 : 2));
+    je_u32(e, CC_OP(kind, size == 8 ? 3 : size == 4 ? 2 : 0));
     je_store64(e, H_RBX, CPU_OFF(cc_dst), H_RAX);
     if (kind != CC_LOGIC) {
         je_store64(e, H_RBX, CPU_OFF(cc_src), H_RCX);
@@ -344,20 +344,21 @@ static void emit_flags(JitEmit *e, unsigned alu, unsigned size)
 static void emit_remat_flags(JitEmit *e, unsigned alu, unsigned size)
 {
     int w = size == 8;
+    unsigned b = size == 1 ? 1 : 0; /* byte forms: opcode - 1 */
     je_op_mem(e, 1, 0x8b, H_RAX, H_RBX, -1, 0, CPU_OFF(cc_dst));
     switch (cc_kind[alu]) {
     case CC_LOGIC:
-        je_op_rr(e, w, 0x85, H_RAX, H_RAX);                 /* test rax, rax */
+        je_op_rr(e, w, 0x85 - b, H_RAX, H_RAX);             /* test rax, rax */
         break;
     case CC_SUB:                                             /* a = r + b; cmp a, b */
         je_op_mem(e, 1, 0x8b, H_RCX, H_RBX, -1, 0, CPU_OFF(cc_src));
-        je_op_rr(e, w, 0x01, H_RCX, H_RAX);                 /* add rax, rcx */
-        je_op_rr(e, w, 0x39, H_RCX, H_RAX);                 /* cmp rax, rcx */
+        je_op_rr(e, w, 0x01 - b, H_RCX, H_RAX);             /* add rax, rcx */
+        je_op_rr(e, w, 0x39 - b, H_RCX, H_RAX);             /* cmp rax, rcx */
         break;
     default:                                                 /* a = r - b; add a, b */
         je_op_mem(e, 1, 0x8b, H_RCX, H_RBX, -1, 0, CPU_OFF(cc_src));
-        je_op_rr(e, w, 0x29, H_RCX, H_RAX);                 /* sub rax, rcx */
-        je_op_rr(e, w, 0x01, H_RCX, H_RAX);                 /* add rax, rcx */
+        je_op_rr(e, w, 0x29 - b, H_RCX, H_RAX);             /* sub rax, rcx */
+        je_op_rr(e, w, 0x01 - b, H_RCX, H_RAX);             /* add rax, rcx */
         break;
     }
 }
@@ -446,20 +447,22 @@ static bool emit_inline(Jit *j, const X86DecodedInsn *d, unsigned done, bool *fl
         if (!emit_tlb(j, d, sh.size, (int32_t)offsetof(X86TlbEntry, tag_read), done)) {
             return false;
         }
+        /* byte operands are zero-extended into 32-bit registers */
+        unsigned ld = sh.size == 1 ? 0x0fb6 : 0x8b;
         if (sh.kind == X86_SHAPE_ALU_RM) {
-            je_op_mem(e, w, 0x8b, H_RCX, H_RAX, -1, 0, 0);             /* b = [m] */
-            je_op_mem(e, w, 0x8b, H_RAX, H_R12, -1, 0, REG_OFF(sh.dst)); /* a */
+            je_op_mem(e, w, ld, H_RCX, H_RAX, -1, 0, 0);               /* b = [m] */
+            je_op_mem(e, w, ld, H_RAX, H_R12, -1, 0, REG_OFF(sh.dst)); /* a */
         } else {
-            je_op_mem(e, w, 0x8b, H_RAX, H_RAX, -1, 0, 0);             /* a = [m] */
+            je_op_mem(e, w, ld, H_RAX, H_RAX, -1, 0, 0);               /* a = [m] */
             if (sh.kind == X86_SHAPE_CMP_MI) {
                 je_op_rr(e, w, 0xc7, 0, H_RCX);
-                je_u32(e, (uint32_t)d->imm);
+                je_u32(e, sh.size == 1 ? (uint8_t)d->imm : (uint32_t)d->imm);
             } else {
-                je_op_mem(e, w, 0x8b, H_RCX, H_R12, -1, 0, REG_OFF(sh.src));
+                je_op_mem(e, w, ld, H_RCX, H_R12, -1, 0, REG_OFF(sh.src));
             }
         }
         unsigned hop = alu == 7 ? 5 : alu;
-        je_op_rr(e, w, hop * 8 + 1, H_RCX, H_RAX);
+        je_op_rr(e, w, hop * 8 + (sh.size == 1 ? 0 : 1), H_RCX, H_RAX);
         if (alu != 7) {
             je_op_mem(e, 1, 0x89, H_RAX, H_R12, -1, 0, REG_OFF(sh.dst));
         }

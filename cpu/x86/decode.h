@@ -118,7 +118,8 @@ bool x86_block_continues(X86DecodedInsn *insn, uint64_t *next);
 
 /* What a specialised handler (fastpath.c) does, for code generators that
  * want to emit it inline (accel/tcg/jit.c); X86_SHAPE_NONE for every other
- * handler.  Registers are 0..15; `size` is the operand size (4 or 8) or, for
+ * handler.  Registers are 0..15; `size` is the operand size (4 or 8; 1 for
+ * byte compares with memory, whose byte register is never AH..BH) or, for
  * LOAD_ZX, the source size (1 or 2; the destination is zero-extended). */
 typedef enum X86ShapeKind {
     X86_SHAPE_NONE = 0,

@@ -214,6 +214,35 @@ bool x86_block_continues(X86DecodedInsn *d, uint64_t *next)
 GEN_SHIFT(32, uint32_t, 2, 31)
 GEN_SHIFT(64, uint64_t, 3, 63)
 
+/* ROL/ROR of a register by an immediate count (non-zero after masking):
+ * CF and OF change, the other arithmetic flags stay. */
+#define GEN_ROT(bits, T)                                                           \
+    static void rol##bits(X86Cpu *cpu, const X86DecodedInsn *d)                    \
+    {                                                                              \
+        uint64_t *R = cpu->env->regs;                                              \
+        unsigned c = (unsigned)d->imm;                                             \
+        T a = (T)R[d->rm], r = (T)((a << c) | (a >> (bits - c)));                  \
+        uint32_t f = x86_arith_flags(cpu) & ~(uint32_t)(X86_FLAG_CF | X86_FLAG_OF); \
+        f |= (r & 1) ? X86_FLAG_CF : 0;                                            \
+        f |= (((r >> (bits - 1)) ^ r) & 1) ? X86_FLAG_OF : 0;                      \
+        x86_set_cc(cpu, CC_OP(CC_EFLAGS, 0), 0, f, 0);                             \
+        R[d->rm] = r;                                                              \
+    }                                                                              \
+    static void ror##bits(X86Cpu *cpu, const X86DecodedInsn *d)                    \
+    {                                                                              \
+        uint64_t *R = cpu->env->regs;                                              \
+        unsigned c = (unsigned)d->imm;                                             \
+        T a = (T)R[d->rm], r = (T)((a >> c) | (a << (bits - c)));                  \
+        uint32_t f = x86_arith_flags(cpu) & ~(uint32_t)(X86_FLAG_CF | X86_FLAG_OF); \
+        f |= ((r >> (bits - 1)) & 1) ? X86_FLAG_CF : 0;                            \
+        f |= (((r >> (bits - 1)) ^ (r >> (bits - 2))) & 1) ? X86_FLAG_OF : 0;      \
+        x86_set_cc(cpu, CC_OP(CC_EFLAGS, 0), 0, f, 0);                             \
+        R[d->rm] = r;                                                              \
+    }
+
+GEN_ROT(32, uint32_t)
+GEN_ROT(64, uint64_t)
+
 static void test_rr64(X86Cpu *cpu, const X86DecodedInsn *d)
 {
     uint64_t r = cpu->env->regs[d->rm] & cpu->env->regs[d->reg];
@@ -622,6 +651,10 @@ void x86_specialize(X86DecodedInsn *d)
         d->exec = mov_ri;
     } else if (d->exec == x86_h_lea && !reg) {
         d->exec = size == 8 ? lea64 : lea32;
+    } else if (d->exec == x86_h_shift_rm && reg && d->aux == 2 && d->op <= 1 &&
+               (d->imm & (size == 8 ? 63 : 31)) != 0) {
+        d->imm &= size == 8 ? 63 : 31;
+        d->exec = d->op == 0 ? (size == 8 ? rol64 : rol32) : (size == 8 ? ror64 : ror32);
     } else if (d->exec == x86_h_shift_rm && reg && d->aux == 2 &&
                (d->op == 4 || d->op == 5 || d->op == 6 || d->op == 7) &&
                (d->imm & (size == 8 ? 63 : 31)) != 0) {
@@ -672,6 +705,14 @@ X86Shape x86_insn_shape(const X86DecodedInsn *d)
         sh.kind = f == mr32[7] || f == mr64[7] ? X86_SHAPE_CMP_MR : X86_SHAPE_CMP_MI;
         sh.alu = 7;
         sh.src = d->reg;
+        return sh;
+    }
+    if (f == cmp8_mem && (d->aux == 1 || x86_rex(d) || d->reg < 4 || d->reg >= 8)) {
+        sh.kind = d->aux == 1 ? X86_SHAPE_CMP_MI : d->aux == 0 ? X86_SHAPE_CMP_MR : X86_SHAPE_ALU_RM;
+        sh.alu = 7;
+        sh.size = 1;
+        sh.src = d->reg;
+        sh.dst = d->reg;
         return sh;
     }
     if ((f == mov_store8 && (x86_rex(d) || d->reg < 4 || d->reg >= 8)) || f == mov_store16) {
