@@ -8,7 +8,8 @@
  *              x86_insn_shape() describes (register moves and ALU
  *              operations with their lazy flags, loads/stores/LEA through an
  *              inline TLB lookup, Jcc on the host flags of the ALU operation
- *              just before it), or a call of the handler:
+ *              just before it or on x86_cond() of the lazy flags), or a
+ *              call of the handler:
  *                cpu->cur = insn; env->rip = insn->next_ip;
  *                insn->exec(cpu, insn); if (cpu->stop_tb) leave
  *   exits      a handler that stopped the block returns to the execution
@@ -526,7 +527,16 @@ static bool emit_inline(Jit *j, const X86DecodedInsn *d, unsigned done, bool *fl
         return true;
     case X86_SHAPE_JCC:
         if (!live) {
-            return false;
+            /* the lazy flags decide: al = x86_cond(cpu, cc) */
+            je_mov_rr(e, H_RDI, H_RBX);
+            je_mov_imm32(e, H_RSI, sh.cc);
+            je_call(e, (const void *)x86_cond);
+            je_op_rr(e, 0, 0x84, H_RAX, H_RAX);               /* test al, al */
+            j->taken[j->ntaken].patch = je_jcc_fwd(e, 5);     /* jnz */
+            j->taken[j->ntaken].target = d->imm;
+            j->taken[j->ntaken].done = done;
+            j->ntaken++;
+            return true;
         }
         j->taken[j->ntaken].patch = je_jcc_fwd(e, sh.cc);
         j->taken[j->ntaken].target = d->imm;
