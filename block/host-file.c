@@ -301,6 +301,7 @@ int host_file_pwritev(HostFile *hf, uint64_t offset, const struct iovec *iov,
                                 errp);
     }
     size_t total = iov_total(iov, niov);
+    size_t done = 0; /* bytes already written by a vectored write */
     if (niov <= IOV_MAX &&
         (!hf->direct || (is_aligned(hf, offset, NULL, total) &&
                          iov_aligned(hf, iov, niov)))) {
@@ -314,33 +315,25 @@ int host_file_pwritev(HostFile *hf, uint64_t offset, const struct iovec *iov,
         if (r < 0) {
             return fail(errp, errno, "write", hf);
         }
-        /* A short vectored write: finish element by element below. */
-        size_t done = (size_t)r;
-        for (int i = 0; i < niov; i++) {
-            size_t len = iov[i].iov_len;
-            if (done >= len) {
-                done -= len;
-                offset += len;
-                continue;
-            }
-            int w = host_file_pwrite(hf, offset + done,
-                                     (uint8_t *)iov[i].iov_base + done,
-                                     len - done, errp);
-            if (w < 0) {
-                return w;
-            }
-            offset += len;
-            done = 0;
-        }
-        return 0;
+        done = (size_t)r;
     }
+    /* Element by element: what vectored I/O could not do, or the rest of a
+     * short vectored write. */
     for (int i = 0; i < niov; i++) {
-        int r = host_file_pwrite(hf, offset, iov[i].iov_base, iov[i].iov_len,
-                                 errp);
-        if (r < 0) {
-            return r;
+        size_t len = iov[i].iov_len;
+        if (done >= len) {
+            done -= len;
+            offset += len;
+            continue;
         }
-        offset += iov[i].iov_len;
+        int w = host_file_pwrite(hf, offset + done,
+                                 (uint8_t *)iov[i].iov_base + done,
+                                 len - done, errp);
+        if (w < 0) {
+            return w;
+        }
+        offset += len;
+        done = 0;
     }
     return 0;
 }

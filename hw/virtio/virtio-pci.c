@@ -71,10 +71,28 @@ static uint16_t checked_vector(VirtioPci *vp, uint16_t v)
     return v < vp->msix.nr_vectors ? v : VIRTIO_NO_VECTOR;
 }
 
+/* The ring address registers (Q_DESCLO..Q_USEDHI): the 64-bit address a
+ * 32-bit register at `off` is half of, or NULL for other offsets. */
+static uint64_t *ring_addr_reg(VirtQueue *vq, unsigned off)
+{
+    if (!vq || off < COMMON_Q_DESCLO || off >= COMMON_SIZE || (off & 3)) {
+        return NULL;
+    }
+    switch (off & ~7u) {
+    case COMMON_Q_DESCLO: return &vq->desc_addr;
+    case COMMON_Q_AVAILLO: return &vq->avail_addr;
+    default: return &vq->used_addr;
+    }
+}
+
 static uint32_t common_read(VirtioPci *vp, unsigned off)
 {
     VirtIODevice *vdev = vp->vdev;
     VirtQueue *vq = selected_queue(vp);
+    uint64_t *addr = ring_addr_reg(vq, off);
+    if (addr) {
+        return (uint32_t)(*addr >> (off & 4 ? 32 : 0));
+    }
     switch (off) {
     case COMMON_DFSELECT:
         return vp->device_feature_select;
@@ -108,31 +126,9 @@ static uint32_t common_read(VirtioPci *vp, unsigned off)
         return vq ? vq->ready : 0;
     case COMMON_Q_NOFF:
         return vp->queue_select;
-    case COMMON_Q_DESCLO:
-        return vq ? (uint32_t)vq->desc_addr : 0;
-    case COMMON_Q_DESCHI:
-        return vq ? (uint32_t)(vq->desc_addr >> 32) : 0;
-    case COMMON_Q_AVAILLO:
-        return vq ? (uint32_t)vq->avail_addr : 0;
-    case COMMON_Q_AVAILHI:
-        return vq ? (uint32_t)(vq->avail_addr >> 32) : 0;
-    case COMMON_Q_USEDLO:
-        return vq ? (uint32_t)vq->used_addr : 0;
-    case COMMON_Q_USEDHI:
-        return vq ? (uint32_t)(vq->used_addr >> 32) : 0;
     default:
         return 0;
     }
-}
-
-static void set_lo(uint64_t *r, uint32_t v)
-{
-    *r = (*r & ~0xffffffffull) | v;
-}
-
-static void set_hi(uint64_t *r, uint32_t v)
-{
-    *r = (*r & 0xffffffffull) | ((uint64_t)v << 32);
 }
 
 static void common_write(VirtioPci *vp, unsigned off, uint32_t v)
@@ -141,6 +137,14 @@ static void common_write(VirtioPci *vp, unsigned off, uint32_t v)
     VirtQueue *vq = selected_queue(vp);
     /* Queue registers are frozen while the queue is enabled (4.1.4.3.2). */
     bool vq_writable = vq && !vq->ready;
+    uint64_t *addr = ring_addr_reg(vq, off);
+    if (addr) {
+        unsigned shift = off & 4 ? 32 : 0;
+        if (vq_writable) {
+            *addr = (*addr & ~(0xffffffffull << shift)) | ((uint64_t)v << shift);
+        }
+        return;
+    }
     switch (off) {
     case COMMON_DFSELECT:
         vp->device_feature_select = v;
@@ -176,36 +180,6 @@ static void common_write(VirtioPci *vp, unsigned off, uint32_t v)
     case COMMON_Q_ENABLE:
         if (vq_writable && (v & 1)) {
             virtio_queue_enable(vdev, vp->queue_select);
-        }
-        break;
-    case COMMON_Q_DESCLO:
-        if (vq_writable) {
-            set_lo(&vq->desc_addr, v);
-        }
-        break;
-    case COMMON_Q_DESCHI:
-        if (vq_writable) {
-            set_hi(&vq->desc_addr, v);
-        }
-        break;
-    case COMMON_Q_AVAILLO:
-        if (vq_writable) {
-            set_lo(&vq->avail_addr, v);
-        }
-        break;
-    case COMMON_Q_AVAILHI:
-        if (vq_writable) {
-            set_hi(&vq->avail_addr, v);
-        }
-        break;
-    case COMMON_Q_USEDLO:
-        if (vq_writable) {
-            set_lo(&vq->used_addr, v);
-        }
-        break;
-    case COMMON_Q_USEDHI:
-        if (vq_writable) {
-            set_hi(&vq->used_addr, v);
         }
         break;
     default:
