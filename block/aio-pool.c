@@ -26,6 +26,8 @@ struct AioPool {
     int nthreads;
     bool stopping;
     unsigned in_flight;            /* submitted, callback not yet run */
+    unsigned busy;                 /* queued or running on a worker */
+    GCond idle;                    /* busy dropped to 0 */
     int event_fd;
     GMainContext *context;
     CompletionSource *source;
@@ -62,6 +64,9 @@ static gpointer worker(gpointer data)
         t->ret = t->work(t);
         g_mutex_lock(&pool->lock);
         push(&pool->done_head, &pool->done_tail, t);
+        if (--pool->busy == 0) {
+            g_cond_broadcast(&pool->idle);
+        }
         uint64_t one = 1;
         ssize_t n = write(pool->event_fd, &one, sizeof(one));
         (void)n;
@@ -111,6 +116,7 @@ AioPool *aio_pool_new(GMainContext *context, int threads)
     AioPool *pool = g_new0(AioPool, 1);
     g_mutex_init(&pool->lock);
     g_cond_init(&pool->work_ready);
+    g_cond_init(&pool->idle);
     pool->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (pool->event_fd < 0) {
         g_free(pool);
@@ -136,6 +142,7 @@ void aio_pool_submit(AioPool *pool, AioTask *task)
 {
     g_mutex_lock(&pool->lock);
     pool->in_flight++;
+    pool->busy++;
     push(&pool->queue_head, &pool->queue_tail, task);
     g_cond_signal(&pool->work_ready);
     g_mutex_unlock(&pool->lock);
@@ -147,6 +154,15 @@ unsigned aio_pool_in_flight(AioPool *pool)
     unsigned n = pool->in_flight;
     g_mutex_unlock(&pool->lock);
     return n;
+}
+
+void aio_pool_wait_idle(AioPool *pool)
+{
+    g_mutex_lock(&pool->lock);
+    while (pool->busy > 0) {
+        g_cond_wait(&pool->idle, &pool->lock);
+    }
+    g_mutex_unlock(&pool->lock);
 }
 
 void aio_pool_drain(AioPool *pool)
@@ -177,6 +193,7 @@ void aio_pool_free(AioPool *pool)
     g_main_context_unref(pool->context);
     close(pool->event_fd);
     g_cond_clear(&pool->work_ready);
+    g_cond_clear(&pool->idle);
     g_mutex_clear(&pool->lock);
     g_free(pool);
 }

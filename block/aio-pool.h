@@ -25,5 +25,9 @@ void aio_pool_submit(AioPool *pool, AioTask *task);
 /* Runs completions until nothing is in flight.  Main context only. */
 void aio_pool_drain(AioPool *pool);
 unsigned aio_pool_in_flight(AioPool *pool);
+/* Waits until no task is queued or running on a worker thread (their
+ * buffers are no longer touched); the callbacks of finished tasks still
+ * run later on the main context.  Any thread. */
+void aio_pool_wait_idle(AioPool *pool);
 
 #endif

@@ -309,6 +309,11 @@ void blk_drain(BlockBackend *blk)
     aio_pool_drain(blk->pool);
 }
 
+void blk_wait_io(BlockBackend *blk)
+{
+    aio_pool_wait_idle(blk->pool);
+}
+
 int blk_pread(BlockBackend *blk, uint64_t offset, void *buf, size_t bytes,
               GError **errp)
 {

@@ -50,8 +50,13 @@ void blk_aio_pwrite_zeroes(BlockBackend *blk, uint64_t offset, uint64_t bytes,
 void blk_aio_pdiscard(BlockBackend *blk, uint64_t offset, uint64_t bytes,
                       BlockCompletionFunc *cb, void *opaque);
 void blk_aio_flush(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque);
-/* Runs completions until no request is in flight. */
+/* Runs completions until no request is in flight.  Main context only. */
 void blk_drain(BlockBackend *blk);
+/* Waits until no request is queued or running on a worker thread: the
+ * buffers given to blk_aio_* are no longer read or written.  Callbacks of
+ * the requests that finished still run later on the main context.  Any
+ * thread (a device reset on a vCPU thread holding the machine lock). */
+void blk_wait_io(BlockBackend *blk);
 
 int blk_pread(BlockBackend *blk, uint64_t offset, void *buf, size_t bytes,
               GError **errp);

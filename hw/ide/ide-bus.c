@@ -10,7 +10,10 @@
  *
  * Block requests run asynchronously; a reset while one is in flight keeps
  * the device busy until it completes, so a buffer or guest memory is never
- * written after the reset finished.
+ * written after the reset finished.  A machine reset (ide_channel_reset)
+ * also waits until the block layer has finished moving the data: the guest
+ * RAM a bus-master transfer pointed at is not written once the machine
+ * starts again.
  */
 #include <string.h>
 
@@ -128,6 +131,13 @@ static void drive_power_on(IDEDrive *d)
 
 void ide_channel_reset(IDEChannel *ch)
 {
+    for (unsigned u = 0; u < 2; u++) {
+        IDEDrive *d = &ch->drive[u];
+
+        if (d->blk && d->aio_busy) {
+            blk_wait_io(d->blk);
+        }
+    }
     ch->ctl = 0;
     ch->cur = 0;
     for (unsigned u = 0; u < 2; u++) {

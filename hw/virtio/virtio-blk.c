@@ -8,9 +8,11 @@
  *
  * Request slots (with their element and iovecs) are allocated once, at
  * realize: num-queues * queue-size of them.  When all are in flight the
- * queue is left alone until completions free some.  A device reset while
- * requests are in flight does not wait for them: their completions are
- * recognised by the reset count and dropped.
+ * queue is left alone until completions free some.  A device reset (the
+ * driver writes 0 to the status, or a machine reset) waits until the
+ * block layer no longer runs any of this device's requests, so nothing
+ * reaches guest RAM after it; their completions arrive later, are
+ * recognised by the reset count and dropped without touching the rings.
  */
 #include "hw/virtio/virtio-blk.h"
 
@@ -303,7 +305,9 @@ static void blk_update_config(VirtIODevice *vdev)
 
 static void blk_reset(VirtIODevice *vdev)
 {
-    of_vdev(vdev)->stalled = 0;
+    VirtioBlk *s = of_vdev(vdev);
+    s->stalled = 0;
+    blk_wait_io(s->blk);
 }
 
 static const VirtioDeviceOps virtio_blk_ops = {
@@ -382,6 +386,9 @@ static void virtio_blk_reset_dev(Device *dev)
 static void virtio_blk_unrealize(Device *dev)
 {
     VirtioBlk *s = (VirtioBlk *)dev;
+    if (s->blk && s->reqs) {
+        blk_drain(s->blk); /* completions still refer to s->reqs */
+    }
     if (s->vp.pci.registered) {
         pci_device_unregister(&s->vp.pci);
     }
