@@ -25,7 +25,9 @@
 
 #include "accel/accel.h"
 #include "tests/cpu/difftest.h"
+#include "tests/cpu/host-ref.h"
 #include "tests/cpu/kvm-ref.h"
+#include "tests/cpu/user-env.h"
 
 #if LDBL_MANT_DIG != 64
 #error "difftest compares x87 registers as the host's 80-bit long double"
@@ -266,6 +268,14 @@ static bool fx_compare(const Gen *g, uint64_t seed, const uint8_t *k, const uint
  * in 64-bit code sometimes in the REX.W form. */
 static void emit_fx(Gen *g, Gen *r, unsigned digit, uint32_t addr)
 {
+    if (g->m16) {
+        /* [disp16] relative to DS (base DATA_BASE) */
+        emit(g, 0x0f);
+        emit(g, 0xae);
+        emit(g, (uint8_t)((digit << 3) | 6));
+        emit_n(g, addr - DATA_BASE, 2);
+        return;
+    }
     if (!g->m32 && rn(r, 2)) {
         emit(g, 0x48);
     }
@@ -369,9 +379,49 @@ static const char *const regnames[16] = {
     "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
     "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
 
+/* The program's code, data page and initial FXRSTOR image (DIFFTEST_DUMP). */
+static void dump_program(const Gen *g, const uint8_t *ram, uint64_t seed)
+{
+    FILE *f = fopen(getenv("DIFFTEST_DUMP"), "wb");
+    if (f) {
+        fwrite(ram + CODE_BASE, 1, (size_t)(g->p - (ram + CODE_BASE)), f);
+        fclose(f);
+    }
+    fprintf(stderr, "data page and initial FXRSTOR image of seed %" PRIu64 ":\n", seed);
+    for (unsigned i = 0; i < 0x100; i += 16) {
+        fprintf(stderr, "data+%03x:", i);
+        for (unsigned j = 0; j < 16; j++) {
+            fprintf(stderr, " %02x", ram[DATA_BASE + i + j]);
+        }
+        fprintf(stderr, "\n");
+    }
+    for (unsigned i = 0; i < 512; i += 16) {
+        fprintf(stderr, "fx+%03u:", i);
+        for (unsigned j = 0; j < 16; j++) {
+            fprintf(stderr, " %02x", ram[FX_IN + i + j]);
+        }
+        fprintf(stderr, "\n");
+    }
+}
+
+/* The reference CPU of a run: KVM for 64-bit code, the host process for
+ * 32- and 16-bit code (this host's nested KVM emulates those) and for the
+ * groups that provoke exceptions. */
+typedef struct Ref {
+    KvmRef *kvm;
+    HostRef *host;
+    HostMode mode;
+} Ref;
+
 int main(int argc, char **argv)
 {
-    bool m32 = argc > 4 && strcmp(argv[4], "32") == 0;
+    const char *mode_arg = argc > 4 ? argv[4] : "64";
+    bool m16 = strcmp(mode_arg, "16") == 0;
+    bool m32 = m16 || strcmp(mode_arg, "32") == 0;
+    if (!m32 && strcmp(mode_arg, "64") != 0) {
+        fprintf(stderr, "difftest: mode must be 64, 32 or 16\n");
+        return 1;
+    }
     uint64_t first = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
     uint64_t count = argc > 2 ? strtoull(argv[2], NULL, 0) : 300;
     unsigned ninsn = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 0) : 24;
@@ -380,11 +430,20 @@ int main(int argc, char **argv)
     if (!parse_groups(argc > 5 ? argv[5] : "int", groups, &ngroups)) {
         return 1;
     }
+    bool use_host = m32 || g_strcmp0(g_getenv("DIFFTEST_REF"), "host") == 0;
+    for (unsigned i = 0; i < ngroups; i++) {
+        use_host |= groups[i]->faults;
+    }
     uint8_t *kram = aligned_alloc(1 << 21, RAM_SIZE);
     uint8_t *tram = aligned_alloc(1 << 21, RAM_SIZE);
     const char *why = NULL;
-    KvmRef *k = kvm_ref_new(kram, RAM_SIZE, &why);
-    if (!k) {
+    Ref ref = { .mode = m16 ? HOST_CODE16 : m32 ? HOST_CODE32 : HOST_CODE64 };
+    if (use_host) {
+        ref.host = host_ref_new(&why);
+    } else {
+        ref.kvm = kvm_ref_new(kram, RAM_SIZE, &why);
+    }
+    if (!ref.host && !ref.kvm) {
         printf("SKIP: %s: no reference CPU for the differential test\n", why);
         return 77;
     }
@@ -392,12 +451,16 @@ int main(int argc, char **argv)
     if (!tcg_setup(t, tram)) {
         return 1;
     }
-    unsigned failed = 0, passed = 0;
+    unsigned failed = 0, passed = 0, faulted = 0;
     for (uint64_t seed = first; seed < first + count; seed++) {
-        Gen g = { .rng = seed * 0x9e3779b97f4a7c15ull + 1, .m32 = m32 };
+        Gen g = { .rng = seed * 0x9e3779b97f4a7c15ull + 1, .m32 = m32, .m16 = m16 };
         Gen fxr = { .rng = seed * 0xd1342543de82ef95ull + 7 };
         memset(kram, 0, RAM_SIZE);
-        build_page_tables(kram);
+        if (ref.host) {
+            user_env_build(kram);
+        } else {
+            build_page_tables(kram);
+        }
         for (unsigned i = 0; i < 0x1000; i++) {
             kram[DATA_BASE + i] = (uint8_t)rnd(&g);
         }
@@ -407,6 +470,14 @@ int main(int argc, char **argv)
         }
         X86State s0;
         initial_state(&s0, &g);
+        if (ref.host) {
+            user_env_state(&s0, ref.mode);
+            if (m16) {
+                s0.regs[R_EBX] = 0;
+                s0.regs[R_ESP] = 0; /* SS's base is DATA_BASE: SP 0 is STACK_TOP */
+                s0.rip = 0;
+            }
+        }
         g.p = kram + CODE_BASE;
         g.unknown = 0;
         g.fx_in = kram + FX_IN;
@@ -429,49 +500,61 @@ int main(int argc, char **argv)
             }
         }
         emit_fx(&g, &fxr, 0, FX_OUT);
+        uint64_t end_rip = (uint64_t)(g.p - (kram + CODE_BASE)) + (m16 ? 0 : CODE_BASE);
         emit(&g, 0xe6);
         emit(&g, DONE_PORT); /* out 0xe9, al */
         memcpy(tram, kram, RAM_SIZE);
         if (getenv("DIFFTEST_DUMP")) {
-            /* the last seed's code, for objdump -b binary -m i386:x86-64 */
-            FILE *f = fopen(getenv("DIFFTEST_DUMP"), "wb");
-            if (f) {
-                fwrite(kram + CODE_BASE, 1, (size_t)(g.p - (kram + CODE_BASE)), f);
-                fclose(f);
-            }
-            fprintf(stderr, "data page and initial FXRSTOR image of seed %" PRIu64 ":\n", seed);
-            for (unsigned i = 0; i < 0x100; i += 16) {
-                fprintf(stderr, "data+%03x:", i);
-                for (unsigned j = 0; j < 16; j++) {
-                    fprintf(stderr, " %02x", kram[DATA_BASE + i + j]);
-                }
-                fprintf(stderr, "\n");
-            }
-            for (unsigned i = 0; i < 512; i += 16) {
-                fprintf(stderr, "fx+%03u:", i);
-                for (unsigned j = 0; j < 16; j++) {
-                    fprintf(stderr, " %02x", kram[FX_IN + i + j]);
-                }
-                fprintf(stderr, "\n");
-            }
+            dump_program(&g, kram, seed);
         }
 
         X86State ks = s0, ts = s0;
-        uint16_t port = 0;
-        if (!kvm_ref_run(k, &ks, &port) || port != DONE_PORT) {
-            printf("seed %" PRIu64 ": reference run did not finish (skipped)\n", seed);
-            continue;
+        HostFault kf = { 0 }, tf = { 0 };
+        if (ref.host) {
+            host_ref_run(ref.host, ref.mode, kram, &ks, kram + FX_OUT, &kf);
+            if (kf.vector < 0) {
+                printf("seed %" PRIu64 ": reference run did not finish in time (skipped)\n", seed);
+                continue;
+            }
+        } else {
+            uint16_t port = 0;
+            if (!kvm_ref_run(ref.kvm, &ks, &port) || port != DONE_PORT) {
+                char why_exit[96];
+                kvm_ref_describe_exit(ref.kvm, why_exit, sizeof(why_exit));
+                printf("seed %" PRIu64 ": reference run did not finish: %s (skipped)\n", seed,
+                       why_exit);
+                continue;
+            }
         }
-        if (!tcg_run(t, &ts)) {
+        if (!tcg_run(t, &ts) || (ref.host && !user_env_fault(&ts, tram, &tf))) {
             printf("FAIL seed %" PRIu64 ": tcg run did not finish (rip %#" PRIx64 ")\n",
                    seed, t->v.env.rip);
             failed++;
             continue;
         }
         bool bad = false;
+        if (ref.host) {
+            bool cr2 = kf.vector == 14;
+            if (kf.vector != tf.vector || (vector_has_error_code(kf.vector) &&
+                                           kf.error_code != tf.error_code) ||
+                (cr2 && kf.cr2 != tf.cr2)) {
+                printf("FAIL seed %" PRIu64 ": exception host %d (error %#x cr2 %#" PRIx64
+                       ") tcg %d (error %#x cr2 %#" PRIx64 ")\n", seed, kf.vector,
+                       kf.error_code, cr2 ? kf.cr2 : 0, tf.vector, tf.error_code,
+                       cr2 ? tf.cr2 : 0);
+                bad = true;
+            }
+            if (kf.vector != 13 || ks.rip != end_rip) {
+                faulted++;
+            }
+        }
         for (int i = 0; i < 16; i++) {
-            /* compatibility mode: only the low halves are architectural */
+            /* compatibility mode: only the low halves are architectural;
+             * a 16-bit stack: only SP (Linux's espfix sets ESP's high half) */
             uint64_t rm = m32 ? 0xffffffffull : ~0ull;
+            if (m16 && i == R_ESP) {
+                rm = 0xffff;
+            }
             if (i >= 8 && m32) {
                 continue;
             }
@@ -490,7 +573,8 @@ int main(int argc, char **argv)
             bad = true;
         }
         if (memcmp(kram + DATA_BASE, tram + DATA_BASE, 0x1000) != 0 ||
-            memcmp(kram + STACK_TOP - 0x1000, tram + STACK_TOP - 0x1000, 0x1000) != 0) {
+            memcmp(kram + STACK_TOP - 0x1000, tram + STACK_TOP - 0x1000, 0x1000) != 0 ||
+            memcmp(kram + PAGE_SPARE, tram + PAGE_SPARE, 0x1000) != 0) {
             for (unsigned i = 0; i < 0x1000; i++) {
                 if (kram[DATA_BASE + i] != tram[DATA_BASE + i]) {
                     printf("FAIL seed %" PRIu64 ": data+%#x kvm %02x tcg %02x\n", seed, i,
@@ -500,6 +584,11 @@ int main(int argc, char **argv)
                 if (kram[STACK_TOP - 0x1000 + i] != tram[STACK_TOP - 0x1000 + i]) {
                     printf("FAIL seed %" PRIu64 ": stack-%#x kvm %02x tcg %02x\n", seed,
                            0x1000 - i, kram[STACK_TOP - 0x1000 + i], tram[STACK_TOP - 0x1000 + i]);
+                    break;
+                }
+                if (kram[PAGE_SPARE + i] != tram[PAGE_SPARE + i]) {
+                    printf("FAIL seed %" PRIu64 ": spare+%#x kvm %02x tcg %02x\n", seed, i,
+                           kram[PAGE_SPARE + i], tram[PAGE_SPARE + i]);
                     break;
                 }
             }
@@ -521,7 +610,13 @@ int main(int argc, char **argv)
             passed++;
         }
     }
-    printf("%u passed, %u failed\n", passed, failed);
-    kvm_ref_free(k);
+    if (ref.host) {
+        printf("%u passed (%u of them stopped by an exception before the end), %u failed\n",
+               passed, faulted, failed);
+    } else {
+        printf("%u passed, %u failed\n", passed, failed);
+    }
+    kvm_ref_free(ref.kvm);
+    host_ref_free(ref.host);
     return failed ? 1 : 0;
 }

@@ -40,7 +40,10 @@ typedef struct Gen {
     uint64_t rng;
     uint8_t *p;          /* where the next instruction goes */
     uint32_t unknown;    /* RFLAGS bits currently undefined */
-    bool m32;            /* 32-bit code (compatibility mode): no REX, no 64-bit ops */
+    bool m32;            /* 32- or 16-bit code: no REX, no 64-bit ops */
+    bool m16;            /* 16-bit code segment (m32 is set too): 66 selects
+                          * 32-bit operands, [bx+disp8] addresses the data
+                          * page (DS's base is DATA_BASE, BX is 0) */
     uint8_t *fx_in;      /* the initial image (groups may adjust it in start) */
     uint8_t fx_mask[512];
     uint8_t st_approx;   /* ST(i) of the final image compared with a tolerance */
@@ -63,6 +66,9 @@ typedef struct DiffGen {
     bool (*one)(Gen *g);
     /* after the last instruction, before the final FXSAVE */
     void (*finish)(Gen *g);
+    /* the group provokes exceptions: it needs the host-process reference
+     * (host-ref.h), which reports them */
+    bool faults;
 } DiffGen;
 
 extern const DiffGen gen_int;
@@ -112,11 +118,20 @@ static inline unsigned pick_reg(Gen *g)
     return regs[rn(g, g->m32 ? 6 : sizeof(regs))];
 }
 
-/* Memory operand [rbx+disp8] for an instruction whose ModRM.reg is `reg`. */
+/* Memory operand [rbx+disp8] ([bx+disp8] in 16-bit code) for an
+ * instruction whose ModRM.reg is `reg`. */
 static inline void emit_mem_rbx(Gen *g, unsigned reg, uint8_t disp)
 {
-    emit(g, (uint8_t)(0x40 | ((reg & 7) << 3) | 3));
+    emit(g, (uint8_t)(0x40 | ((reg & 7) << 3) | (g->m16 ? 7 : 3)));
     emit(g, disp);
+}
+
+/* The operand-size prefix an instruction of `size` bytes (2 or 4) needs. */
+static inline void emit_osize(Gen *g, unsigned size)
+{
+    if ((size == 2) != g->m16 && size != 1 && size != 8) {
+        emit(g, 0x66);
+    }
 }
 
 #endif

@@ -505,7 +505,7 @@ static bool int_one(Gen *g)
         emit_rm(g, &o, opc, 1, o.reg);
         unsigned cc = rn(g, 16);
         emit(g, (uint8_t)(0x70 + cc));
-        emit(g, 3);
+        emit(g, g->m32 ? 2 : 3);
         emit_rex(g, 0x48); emit(g, 0xff); emit(g, 0xc0); /* inc rax (skipped if taken) */
         defs = ALL;
         break;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -18,6 +19,8 @@ struct KvmRef {
     int sys, vm, vcpu;
     struct kvm_run *run;
     size_t run_size;
+    uint32_t exit_reason;
+    uint64_t exit_rip;
 };
 
 KvmRef *kvm_ref_new(uint8_t *ram, size_t ram_size, const char **why)
@@ -154,17 +157,25 @@ bool kvm_ref_run(KvmRef *k, X86State *s, uint16_t *port)
         }
         break;
     }
+    k->exit_reason = k->run->exit_reason;
+    if (ioctl(k->vcpu, KVM_GET_REGS, &r) < 0) {
+        return false;
+    }
+    k->exit_rip = r.rip;
     if (k->run->exit_reason != KVM_EXIT_IO) {
         return false;
     }
     *port = k->run->io.port;
-    if (ioctl(k->vcpu, KVM_GET_REGS, &r) < 0) {
-        return false;
-    }
     uint64_t out[16] = { r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi,
                          r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
     memcpy(s->regs, out, sizeof(out));
     s->rip = r.rip;
     s->rflags = r.rflags;
     return true;
+}
+
+void kvm_ref_describe_exit(const KvmRef *k, char *buf, size_t len)
+{
+    snprintf(buf, len, "KVM exit reason %u at rip %#llx", k->exit_reason,
+             (unsigned long long)k->exit_rip);
 }

@@ -22,4 +22,7 @@ void kvm_ref_free(KvmRef *k);
  * RFLAGS are written back to *s. */
 bool kvm_ref_run(KvmRef *k, X86State *s, uint16_t *port);
 
+/* The last run's exit (reason number from linux/kvm.h, RIP), for reports. */
+void kvm_ref_describe_exit(const KvmRef *k, char *buf, size_t len);
+
 #endif
