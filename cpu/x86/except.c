@@ -55,6 +55,11 @@ void x86_deliver_exception(X86Cpu *cpu)
     if (vec == EXC_PF) {
         cpu->env->cr2 = cpu->exc_cr2;
     }
+    /* the EFLAGS image of a fault has RF set, except for #DB (SDM vol. 3,
+     * 17.3.1.1); #DF and #MC are aborts */
+    if (vec != EXC_DB && vec != EXC_DF && vec != EXC_MC) {
+        cpu->env->rflags |= X86_FLAG_RF;
+    }
     x86_do_interrupt(cpu, vec, false, has_err, err);
     cpu->exc_nesting = 0;
 }
