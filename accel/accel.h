@@ -54,6 +54,21 @@ struct VCpu {
     GThread *thread;
 };
 
+/* Shortcuts around the vCPU threads for devices (KVM: ioeventfd, and
+ * irqfd over MSI routes; see MachineAccelIo in hw/machine.h for what each
+ * one means).  Called with the machine lock held.  The MSI ones fail (-1,
+ * false) unless the interrupt controllers live in the accelerator. */
+typedef struct AccelEventOps {
+    bool (*add_ioeventfd)(Accel *a, uint64_t addr, unsigned len, int fd);
+    void (*del_ioeventfd)(Accel *a, uint64_t addr, unsigned len, int fd);
+    int (*add_msi_route)(Accel *a, uint64_t addr, uint32_t data);
+    bool (*update_msi_route)(Accel *a, int route, uint64_t addr,
+                             uint32_t data);
+    void (*del_msi_route)(Accel *a, int route);
+    bool (*add_irqfd)(Accel *a, int fd, int route);
+    void (*del_irqfd)(Accel *a, int fd, int route);
+} AccelEventOps;
+
 typedef struct AccelOps {
     const char *name;
     /* Can this accelerator run here?  If not, explain in errp. */
@@ -93,6 +108,8 @@ typedef struct AccelOps {
      * (off) its IRQ0 while the HPET's legacy replacement mode owns IRQ0.
      * NULL when there is none. */
     void (*pit_set_hpet_legacy)(Accel *a, bool on);
+    /* NULL when the accelerator has no such shortcuts (tcg). */
+    const AccelEventOps *events;
 } AccelOps;
 
 typedef struct AccelConfig {

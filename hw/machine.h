@@ -44,6 +44,30 @@ typedef enum MachineRequest {
     MACHINE_REQ_CONT = 1u << 8,      /* resume paused vCPUs (monitor cont) */
 } MachineRequest;
 
+/* Shortcuts the accelerator offers devices around the vCPU threads (KVM:
+ * ioeventfd, and irqfd over MSI routes).  system/ fills this in before it
+ * creates devices; any member may be NULL (tcg; KVM without the capability;
+ * the MSI ones without the in-kernel irqchip), and a device then keeps its
+ * ordinary path.  Called with the machine lock held. */
+typedef struct MachineAccelIo {
+    /* From now on a guest write of len bytes at addr in the memory space
+     * only signals the eventfd fd (the MMIO handler does not run; writes of
+     * another size still reach it).  False if the accelerator refused. */
+    bool (*add_ioeventfd)(void *opaque, uint64_t addr, unsigned len, int fd);
+    void (*del_ioeventfd)(void *opaque, uint64_t addr, unsigned len, int fd);
+    /* An interrupt route sending the MSI message (addr, data): its number,
+     * or -1 when there is none to be had. */
+    int (*add_msi_route)(void *opaque, uint64_t addr, uint32_t data);
+    bool (*update_msi_route)(void *opaque, int route, uint64_t addr,
+                             uint32_t data);
+    void (*del_msi_route)(void *opaque, int route);
+    /* From now on signalling the eventfd fd raises route's interrupt
+     * (inside the accelerator: no thread of Kestrel's is involved). */
+    bool (*add_irqfd)(void *opaque, int fd, int route);
+    void (*del_irqfd)(void *opaque, int fd, int route);
+    void *opaque;
+} MachineAccelIo;
+
 typedef struct MachineConfig {
     uint64_t ram_size;
     unsigned smp;
@@ -70,6 +94,7 @@ struct Machine {
     uint64_t above_4g;    /* RAM above 4 GiB */
 
     Accel *accel;
+    MachineAccelIo accel_io;
     VCpu *cpus[MACHINE_MAX_CPUS];
     unsigned nr_cpus;
 

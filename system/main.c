@@ -17,6 +17,7 @@
 #include "hw/i386/pc.h"
 #include "hw/ide/ide.h"
 #include "hw/machine.h"
+#include "system/accel-io.h"
 #include "system/drive.h"
 #include "system/keyboard-queue.h"
 #include "net/net.h"
@@ -447,6 +448,7 @@ static bool build_machine(Kestrel *k, GError **errp)
         return false;
     }
     m->accel = a;
+    accel_io_connect(m, a);
     k->vcpus = vcpus_new(m, a);
     if (!vcpus_create(k->vcpus, errp)) {
         return false;

@@ -23,6 +23,9 @@
  * 8259 pair). */
 #define KVM_NR_GSI 24
 
+/* MSI routes (GSIs KVM_NR_GSI and up) for devices' irqfds. */
+#define KVM_MAX_MSI_ROUTES 512
+
 /* The signal that kicks a vCPU thread out of KVM_RUN. */
 #define KVM_KICK_SIGNAL SIGUSR1
 
@@ -67,6 +70,13 @@ typedef struct KvmState {
     struct kvm_irqchip power_on_chip[3];
     struct kvm_pit_state2 power_on_pit;
 
+    /* GSI routing table and MSI routes in use (kvm-irqfd.c); NULL routes
+     * without the in-kernel irqchip. */
+    GMutex routes_lock;
+    struct kvm_irq_routing *routes;
+    uint8_t msi_routes_used[KVM_MAX_MSI_ROUTES / 8];
+    bool has_irqfd;
+
     GMutex bp_lock;
     KvmSwBreakpoint sw_bp[ACCEL_MAX_BREAKPOINTS];
     unsigned nr_sw_bp;
@@ -97,6 +107,12 @@ static inline KvmVcpu *kvm_vcpu(VCpu *cpu)
 
 /* kvm-vm.c */
 int kvm_check_extension(KvmState *s, long cap);
+
+/* kvm-irqfd.c: the GSI routing table (the board's wiring, then MSI routes),
+ * irqfd and ioeventfd. */
+bool kvm_irq_routing_init(KvmState *s, GError **errp);
+void kvm_irq_routing_destroy(KvmState *s);
+extern const AccelEventOps kvm_event_ops;
 
 /* kvm-mem.c: memory slots from the memory address space. */
 bool kvm_memory_init(KvmState *s, GError **errp);

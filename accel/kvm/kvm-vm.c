@@ -1,9 +1,9 @@
 /*
  * The KVM accelerator, VM level: opening /dev/kvm, creating the VM with its
- * real-mode helper pages, the in-kernel irqchip (8259 pair, IOAPIC, LAPICs)
- * with its GSI routing and the in-kernel 8254, interrupt injection, and the
- * AccelOps table.  Linux KVM API documentation, sections 4.x (ioctls) and
- * "KVM_SET_GSI_ROUTING".
+ * real-mode helper pages, the in-kernel irqchip (8259 pair, IOAPIC, LAPICs;
+ * its GSI routing is in kvm-irqfd.c) and the in-kernel 8254, interrupt
+ * injection, and the AccelOps table.  Linux KVM API documentation, section
+ * 4.x (ioctls).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,53 +77,6 @@ static void kick_signal_handler(int sig)
     /* Nothing: the signal only makes KVM_RUN return with EINTR. */
 }
 
-/*
- * GSI routing of the in-kernel irqchip.  Kestrel's GSI numbers are those of
- * the board (Machine.gsi[n]): GSI n < 16 is ISA IRQ n and reaches 8259 pin n
- * and I/O APIC pin n; GSIs 16..23 reach only the I/O APIC.  The 8254 is the
- * exception: its output is ISA IRQ 0, wired (as on every PC, and as the MADT
- * interrupt source override says) to 8259 pin 0 and I/O APIC pin 2.  The
- * in-kernel 8254 raises GSI 0 and a userspace one raises GSI 2, so both
- * GSIs get that wiring.  8259 pin 2 is the cascade and gets nothing.
- */
-static bool kvm_setup_gsi_routing(KvmState *s, GError **errp)
-{
-    enum { MAX_ROUTES = 48 };
-    struct kvm_irq_routing *r = g_malloc0(sizeof(*r) +
-                                          MAX_ROUTES * sizeof(r->entries[0]));
-    unsigned n = 0;
-
-    for (unsigned gsi = 0; gsi < KVM_NR_GSI; gsi++) {
-        unsigned ioapic_pin = gsi;
-        int pic_pin = gsi < 16 ? (int)gsi : -1;
-        if (gsi == 0 || gsi == 2) {
-            ioapic_pin = 2;
-            pic_pin = 0;
-        }
-        if (pic_pin >= 0) {
-            struct kvm_irq_routing_entry *e = &r->entries[n++];
-            e->gsi = gsi;
-            e->type = KVM_IRQ_ROUTING_IRQCHIP;
-            e->u.irqchip.irqchip = pic_pin < 8 ? KVM_IRQCHIP_PIC_MASTER
-                                               : KVM_IRQCHIP_PIC_SLAVE;
-            e->u.irqchip.pin = (unsigned)pic_pin & 7;
-        }
-        struct kvm_irq_routing_entry *e = &r->entries[n++];
-        e->gsi = gsi;
-        e->type = KVM_IRQ_ROUTING_IRQCHIP;
-        e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
-        e->u.irqchip.pin = ioapic_pin;
-    }
-    r->nr = n;
-    int ret = ioctl(s->vm_fd, KVM_SET_GSI_ROUTING, r);
-    g_free(r);
-    if (ret < 0) {
-        error_setg(errp, "KVM_SET_GSI_ROUTING: %s", g_strerror(errno));
-        return false;
-    }
-    return true;
-}
-
 static bool kvm_irqchip_init(KvmState *s, Accel *a, GError **errp)
 {
     if (!kvm_check_extension(s, KVM_CAP_IRQCHIP) ||
@@ -136,7 +89,7 @@ static bool kvm_irqchip_init(KvmState *s, Accel *a, GError **errp)
         error_setg(errp, "KVM_CREATE_IRQCHIP: %s", g_strerror(errno));
         return false;
     }
-    if (!kvm_setup_gsi_routing(s, errp)) {
+    if (!kvm_irq_routing_init(s, errp)) {
         return false;
     }
     a->irqchip_in_kernel = true;
@@ -158,6 +111,7 @@ static void kvm_destroy(Accel *a)
         return;
     }
     kvm_memory_destroy(s);
+    kvm_irq_routing_destroy(s);
     if (s->vm_fd >= 0) {
         close(s->vm_fd);
     }
@@ -294,4 +248,5 @@ const AccelOps accel_kvm_ops = {
     .reset = kvm_reset,
     .vcpu_reset = kvm_vcpu_reset,
     .pit_set_hpet_legacy = kvm_pit_set_hpet_legacy,
+    .events = &kvm_event_ops,
 };

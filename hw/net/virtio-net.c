@@ -358,9 +358,7 @@ static void vnet_reset_dev(Device *dev)
 static void vnet_unrealize(Device *dev)
 {
     VirtioNet *s = (VirtioNet *)dev;
-    if (s->vp.pci.registered) {
-        pci_device_unregister(&s->vp.pci);
-    }
+    virtio_pci_unrealize(&s->vp);
     nic_cleanup(s->nc);
     s->nc = NULL;
     g_free(s->tx_buf);
@@ -373,7 +371,7 @@ static bool vnet_post_load(void *opaque, GError **errp)
 {
     VirtioNet *s = opaque;
     s->tx_blocked = false;
-    return pci_device_post_load(&s->vp.pci, errp) &&
+    return virtio_pci_post_load(&s->vp, errp) &&
            virtio_post_load(&s->vdev, errp);
 }
 
@@ -395,7 +393,7 @@ static const Property vnet_props[] = {
     DEFINE_NIC_PROPS(VirtioNet, conf),
     DEFINE_PROP_U16(VirtioNet, "queue-size", queue_size, "256",
                     "descriptors per queue (a power of two)"),
-    DEFINE_PROP_PCI_ADDR(VirtioNet, vp.pci),
+    DEFINE_VIRTIO_PCI_PROPS(VirtioNet, vp),
     DEFINE_PROP_END,
 };
 

@@ -3,12 +3,17 @@
  * (address, data, vector control per entry) and pending bits in one 4 KiB
  * memory BAR.  A masked vector that fires sets its pending bit; unmasking
  * it (entry or function mask) sends the message and clears the bit.
+ * Messages go through pci_send_msi(), or through an irqfd of the
+ * accelerator (see msix.h).
  */
 #include "hw/pci/msix.h"
 
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "core/error.h"
+#include "hw/machine.h"
 
 static uint16_t msix_ctrl(const MsixState *ms)
 {
@@ -41,11 +46,117 @@ bool msix_is_masked(const MsixState *ms, unsigned vector)
            (ld32(e + 12) & MSIX_ENTRY_CTRL_MASKBIT);
 }
 
-static void send(MsixState *ms, unsigned v)
+static void entry_message(const MsixState *ms, unsigned v, uint64_t *addr,
+                          uint32_t *data)
 {
     const uint8_t *e = ms->table + v * MSIX_ENTRY_SIZE;
-    uint64_t addr = ld32(e) | ((uint64_t)ld32(e + 4) << 32);
-    pci_send_msi(ms->dev, addr, ld32(e + 8));
+    *addr = ld32(e) | ((uint64_t)ld32(e + 4) << 32);
+    *data = ld32(e + 8);
+}
+
+/* ---- delivery through the accelerator's irqfd ---- */
+
+static const MachineAccelIo *accel_io(const MsixState *ms)
+{
+    return &ms->dev->parent.machine->accel_io;
+}
+
+static void irqfd_detach(MsixState *ms, unsigned v)
+{
+    MsixIrqfd *f = &ms->irqfd[v];
+    if (f->attached) {
+        const MachineAccelIo *io = accel_io(ms);
+        io->del_irqfd(io->opaque, f->fd, f->route);
+        f->attached = false;
+    }
+}
+
+static void irqfd_release(MsixState *ms, unsigned v)
+{
+    MsixIrqfd *f = &ms->irqfd[v];
+    irqfd_detach(ms, v);
+    if (f->route >= 0) {
+        const MachineAccelIo *io = accel_io(ms);
+        io->del_msi_route(io->opaque, f->route);
+        f->route = -1;
+    }
+    f->refused = false;
+}
+
+/* Make vector v's eventfd raise its message in the accelerator; false if
+ * it cannot (then the message goes through pci_send_msi). */
+static bool irqfd_attach(MsixState *ms, unsigned v)
+{
+    MsixIrqfd *f = &ms->irqfd[v];
+    if (f->attached) {
+        return true;
+    }
+    if (!ms->use_irqfd || f->refused) {
+        return false;
+    }
+    const MachineAccelIo *io = accel_io(ms);
+    if (!io->add_irqfd || !io->add_msi_route) {
+        return false;
+    }
+    uint64_t addr;
+    uint32_t data;
+    entry_message(ms, v, &addr, &data);
+    if (f->fd < 0) {
+        f->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    }
+    if (f->fd >= 0 && f->route < 0) {
+        f->route = io->add_msi_route(io->opaque, addr, data);
+    } else if (f->route >= 0 &&
+               !io->update_msi_route(io->opaque, f->route, addr, data)) {
+        io->del_msi_route(io->opaque, f->route);
+        f->route = -1;
+    }
+    if (f->fd < 0 || f->route < 0 ||
+        !io->add_irqfd(io->opaque, f->fd, f->route)) {
+        f->refused = true;
+        return false;
+    }
+    f->attached = true;
+    return true;
+}
+
+/* The guest rewrote entry v or its mask: the route follows the message,
+ * and a masked vector keeps no irqfd. */
+static void irqfd_entry_changed(MsixState *ms, unsigned v)
+{
+    MsixIrqfd *f = &ms->irqfd[v];
+    if (f->route < 0) {
+        return;
+    }
+    const MachineAccelIo *io = accel_io(ms);
+    if (msix_is_masked(ms, v)) {
+        irqfd_detach(ms, v);
+    }
+    uint64_t addr;
+    uint32_t data;
+    entry_message(ms, v, &addr, &data);
+    if (!io->update_msi_route(io->opaque, f->route, addr, data)) {
+        irqfd_release(ms, v);
+        f->refused = true;
+    }
+}
+
+static void send(MsixState *ms, unsigned v)
+{
+    if (irqfd_attach(ms, v)) {
+        /* A message is a memory write by the device: none without bus
+         * mastering, as pci_send_msi() does. */
+        if (pci_get_word(ms->dev->config + PCI_COMMAND) & PCI_COMMAND_MASTER) {
+            uint64_t one = 1;
+            ssize_t n = write(ms->irqfd[v].fd, &one, sizeof(one));
+            (void)n; /* a full counter still raises the interrupt */
+        }
+        return;
+    }
+    uint64_t addr;
+    uint32_t data;
+    entry_message(ms, v, &addr, &data);
+    pci_send_msi(ms->dev, addr, data);
 }
 
 void msix_notify(MsixState *ms, unsigned vector)
@@ -121,6 +232,9 @@ static void msix_mmio_write(void *opaque, uint64_t addr, uint64_t value,
         }
         ms->table[a] = (uint8_t)(value >> (8 * i));
     }
+    for (unsigned v = first; v <= last; v++) {
+        irqfd_entry_changed(ms, v);
+    }
     flush_pending(ms, first, last - first + 1);
 }
 
@@ -145,6 +259,9 @@ bool msix_init(MsixState *ms, PCIDevice *dev, unsigned nr_vectors,
         return false;
     }
     ms->dev = dev;
+    for (unsigned v = 0; v < MSIX_MAX_VECTORS; v++) {
+        ms->irqfd[v] = (MsixIrqfd){ .fd = -1, .route = -1 };
+    }
     ms->cap = cap;
     ms->nr_vectors = nr_vectors;
     pci_set_word(dev->config + cap + 2, (uint16_t)(nr_vectors - 1));
@@ -166,6 +283,11 @@ void msix_config_write(MsixState *ms, uint32_t addr, uint32_t value,
         return;
     }
     /* Enable or function mask may have changed. */
+    if (!msix_enabled(ms) || (msix_ctrl(ms) & MSIX_CTRL_MASKALL)) {
+        for (unsigned v = 0; v < ms->nr_vectors; v++) {
+            irqfd_detach(ms, v);
+        }
+    }
     flush_pending(ms, 0, ms->nr_vectors);
 }
 
@@ -173,6 +295,9 @@ void msix_reset(MsixState *ms)
 {
     if (!ms->nr_vectors) {
         return;
+    }
+    for (unsigned v = 0; v < ms->nr_vectors; v++) {
+        irqfd_release(ms, v);
     }
     uint8_t *ctrl = ms->dev->config + ms->cap + 2;
     pci_set_word(ctrl, pci_get_word(ctrl) &
@@ -182,6 +307,34 @@ void msix_reset(MsixState *ms)
         ms->table[v * MSIX_ENTRY_SIZE + 12] = MSIX_ENTRY_CTRL_MASKBIT;
     }
     memset(ms->pba, 0, sizeof(ms->pba));
+}
+
+void msix_set_irqfd(MsixState *ms, bool on)
+{
+    if (!on) {
+        for (unsigned v = 0; v < ms->nr_vectors; v++) {
+            irqfd_release(ms, v);
+        }
+    }
+    ms->use_irqfd = on;
+}
+
+void msix_post_load(MsixState *ms)
+{
+    for (unsigned v = 0; v < ms->nr_vectors; v++) {
+        irqfd_release(ms, v);
+    }
+}
+
+void msix_cleanup(MsixState *ms)
+{
+    for (unsigned v = 0; v < ms->nr_vectors; v++) {
+        irqfd_release(ms, v);
+        if (ms->irqfd[v].fd >= 0) {
+            close(ms->irqfd[v].fd);
+            ms->irqfd[v].fd = -1;
+        }
+    }
 }
 
 static const VMStateField msix_fields[] = {

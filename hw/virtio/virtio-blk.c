@@ -389,9 +389,7 @@ static void virtio_blk_unrealize(Device *dev)
     if (s->blk && s->reqs) {
         blk_drain(s->blk); /* completions still refer to s->reqs */
     }
-    if (s->vp.pci.registered) {
-        pci_device_unregister(&s->vp.pci);
-    }
+    virtio_pci_unrealize(&s->vp);
     if (s->batch) {
         g_source_destroy(s->batch);
         g_source_unref(s->batch);
@@ -407,7 +405,7 @@ static void virtio_blk_unrealize(Device *dev)
 static bool virtio_blk_post_load(void *opaque, GError **errp)
 {
     VirtioBlk *s = opaque;
-    return pci_device_post_load(&s->vp.pci, errp) &&
+    return virtio_pci_post_load(&s->vp, errp) &&
            virtio_post_load(&s->vdev, errp);
 }
 
@@ -433,7 +431,7 @@ static const Property virtio_blk_props[] = {
                     "number of request queues (1-16)"),
     DEFINE_PROP_U16(VirtioBlk, "queue-size", queue_size, "256",
                     "descriptors per queue (power of two, 4-1024)"),
-    DEFINE_PROP_PCI_ADDR(VirtioBlk, vp.pci),
+    DEFINE_VIRTIO_PCI_PROPS(VirtioBlk, vp),
     DEFINE_PROP_END,
 };
 

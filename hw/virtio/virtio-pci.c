@@ -2,11 +2,14 @@
  * The virtio PCI transport, modern interface (Virtual I/O Device 1.1,
  * 4.1.4): capability list, the common configuration, ISR, device
  * configuration and notification areas of BAR 4, MSI-X or INTx
- * interrupts, and the PCI configuration access window.  See virtio-pci.h.
+ * interrupts, the PCI configuration access window, and the accelerator's
+ * ioeventfds for the notification area.  See virtio-pci.h.
  */
 #include "hw/virtio/virtio-pci.h"
 
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "core/error.h"
 
@@ -275,6 +278,118 @@ static const MemoryRegionOps bar_ops = {
     .max_access = 8,
 };
 
+/* ---- ioeventfd ---- */
+
+typedef struct NotifySource {
+    GSource source;
+    VirtioPci *vp;
+} NotifySource;
+
+static uint64_t notify_addr(uint64_t bar, unsigned q)
+{
+    return bar + VIRTIO_PCI_NOTIFY_OFFSET +
+           (uint64_t)q * VIRTIO_PCI_NOTIFY_MULTIPLIER;
+}
+
+/* The main loop saw kicks that KVM took for the guest. */
+static gboolean notify_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+{
+    VirtioPci *vp = ((NotifySource *)src)->vp;
+    VirtIODevice *vdev = vp->vdev;
+    uint32_t kicked = 0;
+    for (unsigned q = 0; q < vdev->nr_queues; q++) {
+        uint64_t count;
+        if ((g_source_query_unix_fd(src, vp->notify_tag[q]) & G_IO_IN) &&
+            read(vp->notify_fd[q], &count, sizeof(count)) == sizeof(count)) {
+            kicked |= 1u << q;
+        }
+    }
+    if (kicked) {
+        g_mutex_lock(&vdev->machine->lock);
+        for (unsigned q = 0; q < vdev->nr_queues; q++) {
+            if (kicked & (1u << q)) {
+                virtio_queue_kick(vdev, q);
+            }
+        }
+        g_mutex_unlock(&vdev->machine->lock);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs notify_funcs = {
+    .dispatch = notify_dispatch,
+};
+
+/* An eventfd per queue, watched on the main loop, when the accelerator
+ * has ioeventfds and the property asks for them. */
+static void ioeventfd_init(VirtioPci *vp)
+{
+    VirtIODevice *vdev = vp->vdev;
+    msix_set_irqfd(&vp->msix, vp->ioeventfd);
+    if (!vp->ioeventfd || !vdev->machine->accel_io.add_ioeventfd) {
+        return;
+    }
+    GSource *src = g_source_new(&notify_funcs, sizeof(NotifySource));
+    ((NotifySource *)src)->vp = vp;
+    for (unsigned q = 0; q < vdev->nr_queues; q++) {
+        vp->notify_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (vp->notify_fd[q] < 0) {
+            warn_report("%s: eventfd: %s; queue notifications exit to user "
+                        "space", vdev->name, g_strerror(errno));
+            g_source_unref(src);
+            return;
+        }
+        vp->notify_tag[q] = g_source_add_unix_fd(src, vp->notify_fd[q],
+                                                 G_IO_IN);
+    }
+    g_source_attach(src, vdev->machine->ctx);
+    vp->notify_src = src;
+}
+
+static void ioeventfd_del(VirtioPci *vp)
+{
+    const MachineAccelIo *io = &vp->vdev->machine->accel_io;
+    if (!vp->ioeventfd_on) {
+        return;
+    }
+    for (unsigned q = 0; q < vp->vdev->nr_queues; q++) {
+        io->del_ioeventfd(io->opaque, notify_addr(vp->ioeventfd_bar, q), 2,
+                          vp->notify_fd[q]);
+    }
+    vp->ioeventfd_on = false;
+}
+
+/* Keep the ioeventfds where BAR 4 is: registered while it is mapped, moved
+ * with it, removed when it is not (device reset, decoding off). */
+static void ioeventfd_sync(VirtioPci *vp)
+{
+    const MachineAccelIo *io = &vp->vdev->machine->accel_io;
+    const PCIBar *bar = &vp->pci.bars[VIRTIO_PCI_BAR];
+    bool want = vp->notify_src && !vp->ioeventfd_refused && bar->mapped;
+    if (vp->ioeventfd_on && (!want || bar->addr != vp->ioeventfd_bar)) {
+        ioeventfd_del(vp);
+    }
+    if (!want || vp->ioeventfd_on) {
+        return;
+    }
+    for (unsigned q = 0; q < vp->vdev->nr_queues; q++) {
+        /* The driver writes the 16-bit queue index (4.1.4.4). */
+        if (!io->add_ioeventfd(io->opaque, notify_addr(bar->addr, q), 2,
+                               vp->notify_fd[q])) {
+            for (unsigned p = 0; p < q; p++) {
+                io->del_ioeventfd(io->opaque, notify_addr(bar->addr, p), 2,
+                                  vp->notify_fd[p]);
+            }
+            vp->ioeventfd_refused = true;
+            warn_report("%s: the accelerator refused an ioeventfd; queue "
+                        "notifications exit to user space", vp->vdev->name);
+            return;
+        }
+    }
+    vp->ioeventfd_on = true;
+    vp->ioeventfd_bar = bar->addr;
+}
+
 /* ---- capabilities ---- */
 
 static uint8_t add_vendor_cap(VirtioPci *vp, uint8_t type, uint32_t offset,
@@ -319,6 +434,7 @@ static void config_write(PCIDevice *dev, uint32_t addr, uint32_t value,
     if (vp->pci_cfg_cap && addr < data + 4 && addr + size > data) {
         pci_cfg_access(vp, true);
     }
+    ioeventfd_sync(vp); /* BAR 4 may have moved, or decoding changed */
 }
 
 static bool config_read(PCIDevice *dev, uint32_t addr, unsigned size,
@@ -337,6 +453,9 @@ bool virtio_pci_realize(VirtioPci *vp, VirtIODevice *vdev,
 {
     PCIDevice *dev = &vp->pci;
     vp->vdev = vdev;
+    for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+        vp->notify_fd[q] = -1;
+    }
     vdev->transport = (VirtioTransport){ transport_notify, vp };
     pci_config_set_ids(dev, VIRTIO_PCI_VENDOR_ID,
                        (uint16_t)(0x1040 + vdev->ops->device_id), 1,
@@ -378,6 +497,7 @@ bool virtio_pci_realize(VirtioPci *vp, VirtIODevice *vdev,
     pci_set_long(cfg + 8, 0xffffffffu);  /* offset */
     pci_set_long(cfg + 12, 0xffffffffu); /* length */
     pci_set_long(cfg + 16, 0xffffffffu); /* data */
+    ioeventfd_init(vp);
     return pci_device_register(dev, vdev->machine->pci, -1, errp);
 }
 
@@ -388,6 +508,38 @@ void virtio_pci_reset(VirtioPci *vp)
     vp->device_feature_select = vp->driver_feature_select = 0;
     vp->queue_select = 0;
     pci_device_reset(&vp->pci);
+    vp->ioeventfd_refused = false;
+    ioeventfd_sync(vp);
+}
+
+void virtio_pci_unrealize(VirtioPci *vp)
+{
+    ioeventfd_del(vp);
+    if (vp->notify_src) {
+        g_source_destroy(vp->notify_src);
+        g_source_unref(vp->notify_src);
+        vp->notify_src = NULL;
+    }
+    for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+        if (vp->notify_fd[q] >= 0) {
+            close(vp->notify_fd[q]);
+            vp->notify_fd[q] = -1;
+        }
+    }
+    msix_cleanup(&vp->msix);
+    if (vp->pci.registered) {
+        pci_device_unregister(&vp->pci);
+    }
+}
+
+bool virtio_pci_post_load(VirtioPci *vp, GError **errp)
+{
+    if (!pci_device_post_load(&vp->pci, errp)) {
+        return false;
+    }
+    msix_post_load(&vp->msix);
+    ioeventfd_sync(vp);
+    return true;
 }
 
 static const VMStateField virtio_pci_fields[] = {

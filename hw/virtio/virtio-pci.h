@@ -11,6 +11,15 @@
  * legacy (0.9.5) interface: Linux, SeaBIOS and OVMF all drive the modern
  * one.
  *
+ * Under KVM (property ioeventfd=on, the default) each queue's notify
+ * address is an ioeventfd while BAR 4 is mapped: the guest's 16-bit write
+ * completes inside KVM without a vCPU exit, and the queue's handler runs on
+ * the main loop when it sees the eventfd.  The MSI-X vectors then go
+ * through irqfds when KVM runs the interrupt controllers (msix.h).  Under
+ * tcg, with kernel-irqchip=off (no irqfd) or with ioeventfd=off, the
+ * notify write reaches bar_write() on the vCPU thread and messages go
+ * through pci_send_msi().
+ *
  * A device such as virtio-blk-pci has a state struct that starts with a
  * VirtioPci and holds its VirtIODevice; it realizes the device core first
  * and then calls virtio_pci_realize(); its reset calls virtio_pci_reset().
@@ -41,12 +50,31 @@ typedef struct VirtioPci {
     uint32_t driver_feature_select;
     uint16_t queue_select;
     uint8_t pci_cfg_cap;     /* offset of the config access capability */
+    bool ioeventfd;          /* property: use ioeventfd and irqfd */
+    int notify_fd[VIRTIO_MAX_QUEUES];  /* eventfds; -1 none */
+    GSource *notify_src;     /* watches notify_fd on the main loop */
+    gpointer notify_tag[VIRTIO_MAX_QUEUES];
+    bool ioeventfd_on;       /* the eventfds are registered at ... */
+    uint64_t ioeventfd_bar;  /* ... this BAR 4 address */
+    bool ioeventfd_refused;  /* the accelerator refused: until reset */
 } VirtioPci;
+
+/* The transport's properties, for the device's property table. */
+#define DEFINE_VIRTIO_PCI_PROPS(st, vp)                                        \
+    DEFINE_PROP_BOOL(st, "ioeventfd", vp.ioeventfd, "on",                      \
+                     "KVM: queue notifications through ioeventfd and "        \
+                     "interrupts through irqfd (off: both through user "      \
+                     "space)"),                                               \
+    DEFINE_PROP_PCI_ADDR(st, vp.pci)
 
 /* Put vdev on the PCI bus (class_code: e.g. 0x010000 for block). */
 bool virtio_pci_realize(VirtioPci *vp, VirtIODevice *vdev,
                         uint32_t class_code, GError **errp);
 void virtio_pci_reset(VirtioPci *vp);
+/* From the device's unrealize: off the bus, eventfds closed. */
+void virtio_pci_unrealize(VirtioPci *vp);
+/* From the device's post_load (before virtio_post_load()). */
+bool virtio_pci_post_load(VirtioPci *vp, GError **errp);
 
 extern const VMStateDescription vmstate_virtio_pci;
 #define VMSTATE_VIRTIO_PCI(st, f)                                              \

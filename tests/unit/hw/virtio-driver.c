@@ -26,6 +26,13 @@ static void record_msi(void *opaque, uint64_t addr, uint32_t data)
 TestMachine *vd_machine(const char *image, uint64_t size, bool read_only,
                         VirtioDriver *vd)
 {
+    return vd_machine_ex(image, size, read_only, vd, NULL, NULL);
+}
+
+TestMachine *vd_machine_ex(const char *image, uint64_t size, bool read_only,
+                           VirtioDriver *vd, const MachineAccelIo *io,
+                           const char *props)
+{
     memset(vd, 0, sizeof(*vd));
     TestMachine *t = tm_new(VD_RAM_SIZE, true);
     vd->t = t;
@@ -45,7 +52,13 @@ TestMachine *vd_machine(const char *image, uint64_t size, bool read_only,
     assert_non_null(d->blk);
     d->format = "raw";
     assert_true(drive_add(&t->m, d, NULL));
-    vd->dev = (PCIDevice *)tm_add(t, &virtio_blk_pci_class, "drive=d0");
+    if (io) {
+        t->m.accel_io = *io;
+    }
+    gchar *all = g_strdup_printf("drive=d0%s%s", props ? "," : "",
+                                 props ? props : "");
+    vd->dev = (PCIDevice *)tm_add(t, &virtio_blk_pci_class, all);
+    g_free(all);
     assert_true(pci_assign_bars(t->m.pci, 0xe0000000, 0xefffffff, 0xc000,
                                 0xffff));
     uint8_t *c = vd->dev->config;

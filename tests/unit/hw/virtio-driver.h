@@ -41,6 +41,11 @@ typedef struct VirtioDriver {
  * size bytes opened as drive "d0" (read_only as asked). */
 TestMachine *vd_machine(const char *image, uint64_t size, bool read_only,
                         VirtioDriver *vd);
+/* The same with the accelerator shortcuts io (NULL: none) in place before
+ * the device is created, and extra device properties (NULL: none). */
+TestMachine *vd_machine_ex(const char *image, uint64_t size, bool read_only,
+                           VirtioDriver *vd, const MachineAccelIo *io,
+                           const char *props);
 void vd_machine_free(TestMachine *t);
 
 /* Bring the device up with the given driver features (VERSION_1 is
