@@ -116,6 +116,7 @@ typedef struct AccelConfig {
     bool kernel_irqchip; /* KVM: in-kernel PIC/IOAPIC/LAPIC (+ PIT) */
     const char *cpu_model; /* -cpu; NULL for the default */
     bool jit;              /* TCG: generate host code (-accel tcg,jit=on|off) */
+    size_t tb_size;        /* TCG: translation cache bytes per vCPU; 0: default */
 } AccelConfig;
 
 struct Accel {

@@ -440,6 +440,7 @@ static bool build_machine(Kestrel *k, GError **errp)
     a->cfg.kernel_irqchip = o->kernel_irqchip;
     a->cfg.cpu_model = o->cpu_model;
     a->cfg.jit = o->jit;
+    a->cfg.tb_size = (size_t)o->tb_size_mib << 20;
     a->mem = &m->mem;
     a->io = &m->io;
     a->lock = &m->lock;

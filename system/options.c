@@ -21,10 +21,11 @@ static const char usage_text[] =
 "                       the machine type (only 'pc': i440FX + PIIX3); hpet=off\n"
 "                       leaves out the HPET (default on)\n"
 "  -no-hpet             same as -machine hpet=off\n"
-"  -accel kvm|tcg[,kernel-irqchip=on|off][,jit=on|off]\n"
+"  -accel kvm|tcg[,kernel-irqchip=on|off][,jit=on|off][,tb-size=MiB]\n"
 "                       the accelerator (default: tcg); kvm uses its in-kernel\n"
 "                       interrupt controllers unless kernel-irqchip=off; tcg\n"
-"                       generates host code on x86-64 hosts unless jit=off\n"
+"                       generates host code on x86-64 hosts unless jit=off;\n"
+"                       tb-size is tcg's translation cache per vCPU (default 16)\n"
 "  -enable-kvm          same as -accel kvm\n"
 "  -cpu MODEL           CPU model (kvm: host; tcg: see the README)\n"
 "  -m SIZE              guest RAM, in MiB or with a K/M/G/T suffix (default 128M)\n"
@@ -210,6 +211,17 @@ static bool parse_suboption(Options *o, const char *opt, char *tok,
         if (!parse_onoff("jit", val, &o->jit, errp)) {
             return false;
         }
+    } else if (!strcmp(tok, "tb-size")) {
+        char *end;
+        errno = 0;
+        unsigned long long mib = strtoull(val, &end, 10);
+        if (errno || end == val || *end || val[0] == '-' ||
+            mib < OPT_TB_SIZE_MIN_MIB || mib > OPT_TB_SIZE_MAX_MIB) {
+            error_setg(errp, "-%s: tb-size '%s' is not a size in MiB from %u to %u",
+                       opt, val, OPT_TB_SIZE_MIN_MIB, OPT_TB_SIZE_MAX_MIB);
+            return false;
+        }
+        o->tb_size_mib = (unsigned)mib;
     } else {
         error_setg(errp, "-%s: unknown option '%s'", opt, tok);
         return false;

@@ -15,6 +15,8 @@
 #define OPT_MAX_DRIVES 16
 #define OPT_MAX_NETDEVS 8
 #define OPT_MAX_NICS 8
+#define OPT_TB_SIZE_MIN_MIB 1
+#define OPT_TB_SIZE_MAX_MIB 4096
 
 typedef enum OptAction {
     OPT_RUN,           /* start a machine */
@@ -30,6 +32,7 @@ typedef struct Options {
     bool kernel_irqchip;         /* -accel kvm,kernel-irqchip=on|off */
     bool kernel_irqchip_set;
     bool jit;                    /* -accel tcg,jit=on|off (default on) */
+    unsigned tb_size_mib;        /* -accel tcg,tb-size=N per vCPU; 0: tcg's default */
     const char *machine;         /* "pc" */
     bool hpet;                   /* -machine hpet=on|off, -no-hpet */
     const char *cpu_model;       /* -cpu */

@@ -9,8 +9,10 @@
 #include "accel/tcg/tcg.h"
 #include "core/error.h"
 
-#define TB_ARENA_SIZE (32u << 20)
-#define JIT_BUFFER_SIZE (64u << 20)
+/* The translation cache of a vCPU (-accel tcg,tb-size=): decoded blocks and,
+ * with the JIT, their host code, which take about the same room per block;
+ * when either part is full the whole cache is flushed. */
+#define TCG_TB_SIZE_DEFAULT (16u << 20)
 
 static bool tcg_probe(GError **errp)
 {
@@ -50,7 +52,10 @@ static bool tcg_vcpu_init(Accel *a, VCpu *v, GError **errp)
     TcgVCpu *t = g_new0(TcgVCpu, 1);
     t->trace = g_strcmp0(g_getenv("KESTREL_TCG_TRACE"), "1") == 0;
     /* tracing prints every block: chained JIT blocks would skip it */
-    if (!tb_cache_init(&t->tbs, TB_ARENA_SIZE, a->cfg.jit && !t->trace, JIT_BUFFER_SIZE)) {
+    size_t cache = a->cfg.tb_size ? a->cfg.tb_size : TCG_TB_SIZE_DEFAULT;
+    bool jit = a->cfg.jit && !t->trace;
+    size_t arena = jit ? cache / 2 : cache;
+    if (!tb_cache_init(&t->tbs, arena, jit, cache - arena)) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
                     "tcg: cannot allocate the translation-block arena");
         g_free(t);

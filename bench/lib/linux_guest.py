@@ -18,7 +18,8 @@ import vm as vmlib  # noqa: E402
 QEMU = "/usr/bin/qemu-system-x86_64"
 POWEROFF_AUTORUN = "#!/bin/sh\npoweroff -f\n"
 # The command line both emulators get after -accel and -kernel.
-COMMON_ARGS = ["-M", "pc", "-m", "512", "-nographic", "-no-reboot"]
+RAM_MIB = 512
+COMMON_ARGS = ["-M", "pc", "-m", str(RAM_MIB), "-nographic", "-no-reboot"]
 APPEND = "console=ttyS0 quiet"
 
 
@@ -60,6 +61,31 @@ def run(cmd, timeout, env=None, during=None):
         except vmlib.Timeout as e:
             res["error"] = str(e).splitlines()[0]
     return res
+
+
+def own_rss(pid, ram_mib):
+    """MiB resident in the process outside the guest's RAM (the one anonymous
+    mapping of exactly ram_mib MiB, in both emulators with -M pc below 3 GiB):
+    the emulator's own memory, by /proc/PID/smaps; None if it cannot tell."""
+    total, guest, size = 0, None, 0
+    try:
+        with open("/proc/%d/smaps" % pid) as f:
+            for line in f:
+                head = line.split()
+                if re.match(r"^[0-9a-f]+-[0-9a-f]+$", head[0]):
+                    lo, hi = (int(x, 16) for x in head[0].split("-"))
+                    size = hi - lo
+                    inode = head[4] if len(head) > 4 else "0"
+                elif head[0] == "Rss:":
+                    kib = int(head[1])
+                    total += kib
+                    if size == ram_mib << 20 and inode == "0" and guest is None:
+                        guest = kib
+    except OSError:
+        return None
+    if guest is None:
+        return None
+    return (total - guest) / 1024.0
 
 
 def median(runs, key):

@@ -73,6 +73,13 @@ static void test_qemu_spellings(void **state)
     assert_false(o.hpet);
     assert_true(parse(&o, &act, NULL, "-no-hpet", NULL));
     assert_false(o.hpet);
+    char tcg[] = "tcg,jit=off,tb-size=64";
+    assert_true(parse(&o, &act, NULL, "-accel", tcg, NULL));
+    assert_false(o.jit);
+    assert_int_equal(o.tb_size_mib, 64);
+    assert_true(parse(&o, &act, NULL, "-accel", "tcg", NULL));
+    assert_true(o.jit);
+    assert_int_equal(o.tb_size_mib, 0); /* tcg's default */
 }
 
 static void expect_error(const char *needle, ...)
@@ -112,6 +119,9 @@ static void test_errors(void **state)
     expect_error("only allowed with -kernel", "-initrd", "x", NULL);
     expect_error("hpet expects on or off", "-machine", "pc,hpet=2", NULL);
     expect_error("kernel-irqchip expects on or off", "-accel", "kvm,kernel-irqchip=maybe", NULL);
+    expect_error("tb-size '0' is not a size in MiB", "-accel", "tcg,tb-size=0", NULL);
+    expect_error("tb-size '8M' is not a size in MiB", "-accel", "tcg,tb-size=8M", NULL);
+    expect_error("tb-size '5000' is not a size in MiB", "-accel", "tcg,tb-size=5000", NULL);
     expect_error("-drive: at most 16 drives", "-drive", "file=a", "-drive", "file=a",
                  "-drive", "file=a", "-drive", "file=a", "-drive", "file=a",
                  "-drive", "file=a", "-drive", "file=a", "-drive", "file=a",
