@@ -3,7 +3,10 @@
  * invalidations, polls the interrupt pins (SDM vol. 3, 6.9 priorities:
  * INIT/SIPI, NMI, then INTR when IF=1 and no interrupt shadow), and honours
  * HLT; inside a block it calls each pre-decoded instruction's handler.
- * Exceptions longjmp back here and are delivered through the IDT.
+ * Exceptions longjmp back here and are delivered through the IDT.  While
+ * the CPU's debug features are active (TF, RF, DR7 breakpoints: see
+ * cpu/x86/debug.c) it runs one instruction at a time with the debug checks
+ * around it, never a whole block or JIT code.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -128,6 +131,31 @@ static inline unsigned run_tb(X86Cpu *cpu, const TB *tb)
     return (unsigned)(d - tb->insn);
 }
 
+/* One instruction with the debug checks around it (cpu/x86/debug.c). */
+static void step_debug(TcgVCpu *t)
+{
+    X86Cpu *cpu = &t->cpu;
+    TBCache *c = &t->tbs;
+    c->chain_prev = NULL;
+    x86_debug_before(cpu);
+    TB *tb = tb_lookup_fast(c, cpu);
+    if (!tb) {
+        tb = tb_find(c, cpu, tcg_mark_code, t);
+        c->chain_prev = NULL;
+    }
+    const X86DecodedInsn *d = tb->insn;
+    t->cur_tb = tb;
+    cpu->stop_tb = false;
+    cpu->cur = d;
+    cpu->env->rip = d->next_ip;
+    d->exec(cpu, d);
+    cpu->cur = NULL;
+    t->cur_tb = NULL;
+    t->insns++;
+    x86_debug_after(cpu);
+    x86_debug_update(cpu);
+}
+
 /* KESTREL_TCG_STATS=1: counts, wall time and this thread's CPU time (MIPS
  * per CPU second stay meaningful on a loaded host). */
 static void print_stats(TcgVCpu *t)
@@ -181,6 +209,7 @@ VCpuExit tcg_exec(TcgVCpu *t)
             trace_bytes(cpu);
         }
         x86_deliver_exception(cpu);
+        x86_debug_update(cpu);
         if (cpu->triple_fault) {
             cpu->triple_fault = false;
             cpu->jmp = NULL;
@@ -198,6 +227,10 @@ VCpuExit tcg_exec(TcgVCpu *t)
             if (check_interrupts(t, &exit)) {
                 break;
             }
+        }
+        if (unlikely(cpu->debug_active)) {
+            step_debug(t);
+            continue;
         }
         TB *prev = c->chain_prev;
         TB *tb = prev ? tb_lookup_chained(prev, cpu) : NULL;

@@ -46,4 +46,5 @@ void x86_update_mode(X86Cpu *cpu)
     for (int i = 0; i < 6; i++) {
         x86_seg_cache_update(cpu, i);
     }
+    x86_debug_update(cpu);
 }

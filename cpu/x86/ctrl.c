@@ -294,5 +294,6 @@ void x86_h_pop_seg(X86Cpu *cpu, const X86DecodedInsn *d)
     cpu->env->regs[R_ESP] = (sp & ~m) | ((sp + d->op2) & m);
     if (d->op == R_SS) {
         cpu->env->interrupt_shadow = true;
+        cpu->dbg_ss_shadow = true;
     }
 }

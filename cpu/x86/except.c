@@ -2,10 +2,12 @@
  * Exceptions and interrupts (SDM vol. 3, chapter 6): raising faults from
  * handlers, double and triple faults, delivery through the real-mode IVT,
  * protected-mode 16/32-bit interrupt and trap gates (with the stack switch
- * through the TSS), and long-mode 64-bit gates (IST, 16-byte aligned frame,
- * SS:RSP always pushed).  Task gates are not implemented (#GP).
+ * through the TSS), task gates (task.c), interrupts and exceptions from
+ * virtual-8086 mode (vm86.c), and long-mode 64-bit gates (IST, 16-byte
+ * aligned frame, SS:RSP always pushed).  Fault-class exceptions push EFLAGS
+ * with RF set (SDM vol. 3, 17.3.1.1).
  */
-#include "cpu/x86/mem.h"
+#include "cpu/x86/protmode.h"
 
 void x86_raise(X86Cpu *cpu, int vector)
 {
@@ -55,6 +57,8 @@ void x86_deliver_exception(X86Cpu *cpu)
     if (vec == EXC_PF) {
         cpu->env->cr2 = cpu->exc_cr2;
     }
+    /* the instruction did not complete: no debug trap after it */
+    cpu->dbg_trap = 0;
     /* the EFLAGS image of a fault has RF set, except for #DB (SDM vol. 3,
      * 17.3.1.1); #DF and #MC are aborts */
     if (vec != EXC_DB && vec != EXC_DF && vec != EXC_MC) {
@@ -80,25 +84,25 @@ static void do_real(X86Cpu *cpu, int vec)
     env->rip = ent & 0xffff;
 }
 
-/* Read the inner-level stack pointer from the TSS (32-bit or 16-bit TSS). */
-static void tss_stack(X86Cpu *cpu, unsigned dpl, uint16_t *ss, uint64_t *sp)
+void x86_tss_stack(X86Cpu *cpu, unsigned dpl, uint16_t *ss, uint64_t *sp,
+                   uint32_t ext)
 {
     X86State *env = cpu->env;
     unsigned type = (env->tr.flags >> X86_DESC_TYPE_SHIFT) & 15;
     if (!(env->tr.flags & X86_DESC_P)) {
-        x86_raise_err(cpu, EXC_TS, env->tr.selector & ~3u);
+        x86_raise_err(cpu, EXC_TS, (env->tr.selector & ~3u) | ext);
     }
     if (type & 8) {
         uint32_t off = 4 + dpl * 8;
         if (off + 5 > env->tr.limit) {
-            x86_raise_err(cpu, EXC_TS, env->tr.selector & ~3u);
+            x86_raise_err(cpu, EXC_TS, (env->tr.selector & ~3u) | ext);
         }
         *sp = x86_ld_sys(cpu, (uint32_t)(env->tr.base + off), 4);
         *ss = (uint16_t)x86_ld_sys(cpu, (uint32_t)(env->tr.base + off + 4), 2);
     } else {
         uint32_t off = 2 + dpl * 4;
         if (off + 3 > env->tr.limit) {
-            x86_raise_err(cpu, EXC_TS, env->tr.selector & ~3u);
+            x86_raise_err(cpu, EXC_TS, (env->tr.selector & ~3u) | ext);
         }
         *sp = x86_ld_sys(cpu, (uint32_t)(env->tr.base + off), 2);
         *ss = (uint16_t)x86_ld_sys(cpu, (uint32_t)(env->tr.base + off + 2), 2);
@@ -116,7 +120,8 @@ static void do_protected(X86Cpu *cpu, int vec, bool sw, bool has_err, uint32_t e
     uint32_t glo = (uint32_t)g, ghi = (uint32_t)(g >> 32);
     unsigned type = (ghi >> 8) & 0x1f;
     unsigned gdpl = (ghi >> 13) & 3;
-    if (type != 0x0e && type != 0x0f && type != 0x06 && type != 0x07) {
+    if (type != 0x0e && type != 0x0f && type != 0x06 && type != 0x07 &&
+        type != X86_SYS_TASK) {
         x86_raise_err(cpu, EXC_GP, vec * 8 + 2 + ext);
     }
     if (sw && gdpl < cpu->cpl) {
@@ -124,6 +129,10 @@ static void do_protected(X86Cpu *cpu, int vec, bool sw, bool has_err, uint32_t e
     }
     if (!(ghi & X86_DESC_P)) {
         x86_raise_err(cpu, EXC_NP, vec * 8 + 2 + ext);
+    }
+    if (type == X86_SYS_TASK) {
+        x86_task_gate(cpu, (uint16_t)(glo >> 16), X86_TASK_INT, has_err, err, ext);
+        return;
     }
     bool gate32 = type & 8;
     uint16_t sel = glo >> 16;
@@ -140,6 +149,13 @@ static void do_protected(X86Cpu *cpu, int vec, bool sw, bool has_err, uint32_t e
     if (!(hi & X86_DESC_P)) {
         x86_raise_err(cpu, EXC_NP, (sel & ~3u) + ext);
     }
+    if (cpu->vm86) {
+        if ((ctype & 4) || dpl != 0) {
+            x86_raise_err(cpu, EXC_GP, (sel & ~3u) + ext);
+        }
+        x86_vm86_interrupt(cpu, sel, lo, hi, off, gate32, type & 1, has_err, err, ext);
+        return;
+    }
     unsigned size = gate32 ? 4 : 2;
     uint64_t fl = x86_get_rflags(cpu);
     unsigned newcpl = (ctype & 4) ? cpu->cpl : dpl;
@@ -149,7 +165,7 @@ static void do_protected(X86Cpu *cpu, int vec, bool sw, bool has_err, uint32_t e
         uint16_t ss;
         uint64_t sp;
         uint32_t slo, shi;
-        tss_stack(cpu, newcpl, &ss, &sp);
+        x86_tss_stack(cpu, newcpl, &ss, &sp, ext);
         if ((ss & ~3u) == 0 || (ss & 3) != newcpl || !x86_read_desc(cpu, ss, &slo, &shi)) {
             x86_raise_err(cpu, EXC_TS, (ss & ~3u) + ext);
         }
@@ -300,6 +316,9 @@ void x86_do_interrupt(X86Cpu *cpu, int vector, bool software, bool has_error,
     X86State *env = cpu->env;
     env->halted = false;
     env->interrupt_shadow = false;
+    /* the single-step trap of an instruction that delivers an event is not
+     * taken: the handler starts with TF clear */
+    cpu->dbg_tf = false;
     if (!cpu->pe) {
         do_real(cpu, vector);
     } else if (cpu->long_mode) {

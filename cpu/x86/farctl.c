@@ -2,21 +2,21 @@
  * Far control transfers (SDM vol. 2 "JMP", "CALL", "RET", "IRET"; vol. 3,
  * 5.8): real-mode far jumps/calls/returns, protected-mode transfers to
  * conforming and non-conforming code segments, far returns and IRET to an
- * outer privilege level, and 64-bit IRETQ/RETFQ.  Call gates and task
- * switches are not implemented (#GP).
+ * outer privilege level (with the nulling of data segment registers the
+ * new level may not use), and 64-bit IRETQ/RETFQ.  Transfers through call
+ * gates, task gates and TSSs are in callgate.c and task.c, IRET to
+ * virtual-8086 mode in vm86.c.
  */
 #include "cpu/x86/insn.h"
+#include "cpu/x86/protmode.h"
 
-/* Checks for a direct far JMP/CALL to a code segment; returns its words. */
+/* Checks for a direct far JMP/CALL to a code segment (descriptor lo/hi). */
 static void check_code_target(X86Cpu *cpu, uint16_t sel, uint32_t *lo, uint32_t *hi)
 {
-    if ((sel & ~3u) == 0 || !x86_read_desc(cpu, sel, lo, hi)) {
-        x86_raise_err(cpu, EXC_GP, sel & ~3u);
-    }
     unsigned dpl = (*hi >> X86_DESC_DPL_SHIFT) & 3, rpl = sel & 3;
     unsigned type = (*hi >> X86_DESC_TYPE_SHIFT) & 15;
-    if (!(*hi & X86_DESC_S) || !(type & 8)) {
-        x86_raise_err(cpu, EXC_GP, sel & ~3u); /* gates/TSS: not implemented */
+    if (!(type & 8)) {
+        x86_raise_err(cpu, EXC_GP, sel & ~3u);
     }
     if (type & 4) {
         if (dpl > cpu->cpl) {
@@ -60,6 +60,13 @@ static void far_jump(X86Cpu *cpu, uint16_t sel, uint64_t off, bool call,
         return;
     }
     uint32_t lo, hi;
+    if ((sel & ~3u) == 0 || !x86_read_desc(cpu, sel, &lo, &hi)) {
+        x86_raise_err(cpu, EXC_GP, sel & ~3u);
+    }
+    if (!(hi & X86_DESC_S)) {
+        x86_far_system(cpu, sel, lo, hi, call, ret_ip);
+        return;
+    }
     check_code_target(cpu, sel, &lo, &hi);
     target_limit_check(cpu, off, lo, hi);
     if (call) {
@@ -245,8 +252,12 @@ void x86_h_iret(X86Cpu *cpu, const X86DecodedInsn *d)
     unsigned size = d->opsize;
     uint64_t m = x86_sp_mask(cpu);
     uint64_t sp = env->regs[R_ESP] & m;
-    if (cpu->pe && !cpu->long_mode && (env->rflags & X86_FLAG_NT)) {
-        x86_raise_err(cpu, EXC_GP, 0); /* task return: not implemented */
+    if (cpu->pe && !cpu->vm86 && (env->rflags & X86_FLAG_NT)) {
+        if (cpu->long_mode) {
+            x86_raise_err(cpu, EXC_GP, 0);
+        }
+        x86_task_return(cpu);
+        return;
     }
     if (cpu->vm86 && ((env->rflags >> 12) & 3) < 3) {
         x86_raise_err(cpu, EXC_GP, 0);
@@ -271,8 +282,10 @@ void x86_h_iret(X86Cpu *cpu, const X86DecodedInsn *d)
         x86_update_mode(cpu);
         return;
     }
-    if (!cpu->long_mode && (fl & X86_FLAG_VM) && cpu->cpl == 0) {
-        x86_raise_err(cpu, EXC_GP, 0); /* return to virtual-8086: not implemented */
+    if (!cpu->long_mode && (fl & X86_FLAG_VM) && cpu->cpl == 0 && size == 4) {
+        x86_vm86_enter_iret(cpu, (uint32_t)ip, sel, (uint32_t)fl, after);
+        env->nmi_masked = false;
+        return;
     }
     far_return(cpu, size, sel, ip, after, true, fl, 0);
     env->nmi_masked = false;

@@ -140,6 +140,11 @@ void x86_set_rflags(X86Cpu *cpu, uint64_t value, uint64_t mask)
     cpu->cc_op = CC_OP(CC_EFLAGS, 0);
     cpu->cc_src = v & X86_ARITH_FLAGS;
     cpu->env->rflags = v & ~(uint64_t)X86_ARITH_FLAGS;
+    if (unlikely(v & (X86_FLAG_TF | X86_FLAG_RF))) {
+        /* single-step or RF: leave the block for the debug loop (debug.c) */
+        cpu->debug_active = true;
+        cpu->stop_tb = true;
+    }
 }
 
 /* Jcc/SETcc/CMOVcc condition (SDM vol. 1, appendix B). */

@@ -303,6 +303,11 @@ static void tlb_fill(X86Cpu *cpu, uint64_t va, const Walk *w, int mmu_idx,
     } else {
         e->tag_write = X86_TLB_INVALID;
     }
+    if (cpu->dbg_data_on) {
+        /* data breakpoints: every access goes through x86_debug_data() */
+        e->tag_read |= X86_TLB_SLOW;
+        e->tag_write |= X86_TLB_SLOW;
+    }
     if (!x86_canonical(page)) {
         /* mem.h's 64-bit fast path relies on a tag hit meaning a canonical
          * address: keep such pages (reached by system-table accesses) slow */
@@ -360,6 +365,9 @@ static uint64_t lookup(X86Cpu *cpu, uint64_t va, X86Access acc, int mmu_idx,
 
 uint64_t x86_ld_slow(X86Cpu *cpu, uint64_t va, unsigned size, int mmu_idx)
 {
+    if (unlikely(cpu->dbg_data_on)) {
+        x86_debug_data(cpu, va, size, false);
+    }
     if (((va & 0xfff) + size) > 0x1000) {
         /* crossing a page: byte by byte, both pages checked first */
         X86TlbEntry *e;
@@ -388,6 +396,9 @@ uint64_t x86_ld_slow(X86Cpu *cpu, uint64_t va, unsigned size, int mmu_idx)
 void x86_st_slow(X86Cpu *cpu, uint64_t va, uint64_t val, unsigned size,
                  int mmu_idx)
 {
+    if (unlikely(cpu->dbg_data_on)) {
+        x86_debug_data(cpu, va, size, true);
+    }
     if (((va & 0xfff) + size) > 0x1000) {
         X86TlbEntry *e;
         lookup(cpu, va, ACC_WRITE, mmu_idx, &e);
@@ -422,6 +433,9 @@ uint8_t *x86_host_ptr(X86Cpu *cpu, uint64_t va, unsigned size, X86Access acc,
 {
     if ((va & 0xfff) + size > 0x1000) {
         return NULL;
+    }
+    if (unlikely(cpu->dbg_data_on)) {
+        x86_debug_data(cpu, va, size, acc == ACC_WRITE);
     }
     X86TlbEntry *e;
     uint64_t pa = lookup(cpu, va, acc, mmu_idx, &e);

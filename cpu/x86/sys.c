@@ -100,11 +100,17 @@ void x86_check_io(X86Cpu *cpu, uint16_t port, unsigned size)
 
 uint64_t x86_io_read(X86Cpu *cpu, uint16_t port, unsigned size)
 {
+    if (unlikely(cpu->dbg_io_on)) {
+        x86_debug_io(cpu, port, size);
+    }
     return address_space_read_val_locked(cpu->io, cpu->lock, port, size);
 }
 
 void x86_io_write(X86Cpu *cpu, uint16_t port, uint64_t val, unsigned size)
 {
+    if (unlikely(cpu->dbg_io_on)) {
+        x86_debug_io(cpu, port, size);
+    }
     address_space_write_val_locked(cpu->io, cpu->lock, port, val, size);
 }
 
@@ -165,7 +171,8 @@ void x86_write_cr3(X86Cpu *cpu, uint64_t val)
     cpu->stop_tb = true;
 }
 
-#define CR4_SUPPORTED (X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | \
+/* not VME/PVI: the virtual-8086 mode extensions are not implemented (vm86.c) */
+#define CR4_SUPPORTED (X86_CR4_TSD | X86_CR4_DE | \
                        X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | \
                        X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
 
@@ -182,6 +189,7 @@ void x86_write_cr4(X86Cpu *cpu, uint64_t val)
         x86_tlb_flush(cpu);
     }
     env->cr4 = val;
+    x86_debug_update(cpu);
     cpu->stop_tb = true;
 }
 
@@ -265,7 +273,8 @@ void x86_h_mov_from_dr(X86Cpu *cpu, const X86DecodedInsn *d)
         }
         r += 2;
     }
-    cpu->env->regs[d->rm] = d->code64 ? cpu->env->dr[r] : (uint32_t)cpu->env->dr[r];
+    uint64_t v = x86_debug_read_dr(cpu, r);
+    cpu->env->regs[d->rm] = d->code64 ? v : (uint32_t)v;
 }
 
 void x86_h_mov_to_dr(X86Cpu *cpu, const X86DecodedInsn *d)
@@ -285,12 +294,10 @@ void x86_h_mov_to_dr(X86Cpu *cpu, const X86DecodedInsn *d)
     if (!d->code64) {
         v = (uint32_t)v;
     }
-    if (r == 6) {
-        v = (v & 0x1e00f) | 0xffff0ff0;
-    } else if (r == 7) {
-        v = (v & 0xffff2bff) | 0x400;
+    if (d->code64 && r >= 6 && (v >> 32)) {
+        x86_raise_err(cpu, EXC_GP, 0);
     }
-    cpu->env->dr[r] = v;
+    x86_debug_write_dr(cpu, r, v);
 }
 
 void x86_h_clts(X86Cpu *cpu, const X86DecodedInsn *d)
@@ -550,6 +557,7 @@ void x86_h_mov_seg_rm(X86Cpu *cpu, const X86DecodedInsn *d)
     x86_load_seg(cpu, (int)seg, sel);
     if (seg == R_SS) {
         cpu->env->interrupt_shadow = true;
+        cpu->dbg_ss_shadow = true;
     }
 }
 

@@ -135,6 +135,15 @@ struct X86Cpu {
     bool tlb_has_large;  /* a large page is in the TLB: INVLPG flushes all */
     uint32_t tlb_flush_pending; /* set by other threads: flush at next block */
 
+    /* debugging (debug.c) */
+    bool debug_active;   /* the execution loop runs one instruction at a time */
+    bool dbg_tf;         /* TF was set when the instruction started */
+    bool dbg_ss_shadow;  /* the instruction was MOV SS or POP SS */
+    bool dbg_data_on;    /* data breakpoints enabled: TLB entries are slow */
+    bool dbg_io_on;      /* I/O breakpoints enabled (CR4.DE) */
+    uint32_t dbg_trap;   /* DR6 bits of #DB traps due after the instruction */
+    uint32_t dbg_delayed; /* the same, held past the instruction after MOV SS */
+
     X86TlbEntry tlb[MMU_COUNT][X86_TLB_SIZE];
 };
 
@@ -237,6 +246,21 @@ void x86_write_cr0(X86Cpu *cpu, uint64_t val);
 void x86_write_cr3(X86Cpu *cpu, uint64_t val);
 void x86_write_cr4(X86Cpu *cpu, uint64_t val);
 void x86_write_efer(X86Cpu *cpu, uint64_t val);
+
+/* --- debug registers and exceptions (debug.c) --- */
+/* Recompute debug_active and the breakpoint kinds after DR7, TF/RF or CR4
+ * changed (flushes the TLB when data breakpoints come or go). */
+void x86_debug_update(X86Cpu *cpu);
+/* Around one instruction while debug_active: pending traps and instruction
+ * breakpoints before (raise #DB), single-step and data traps after. */
+void x86_debug_before(X86Cpu *cpu);
+void x86_debug_after(X86Cpu *cpu);
+/* A data access or port access to compare with the breakpoints. */
+void x86_debug_data(X86Cpu *cpu, uint64_t addr, unsigned size, bool write);
+void x86_debug_io(X86Cpu *cpu, uint16_t port, unsigned size);
+/* MOV from/to DRr (r already mapped from DR4/DR5), with DR7.GD. */
+uint64_t x86_debug_read_dr(X86Cpu *cpu, unsigned r);
+void x86_debug_write_dr(X86Cpu *cpu, unsigned r, uint64_t v);
 
 /* --- misc --- */
 /* #UD handler used for anything not implemented. */

@@ -62,6 +62,16 @@ void idt_init(void)
     idt_load();
 }
 
+void idt_set_raw(unsigned vector, uint64_t desc)
+{
+    __builtin_memcpy(&idt[vector & 0xff], &desc, sizeof(desc));
+}
+
+uint32_t idt_stub(unsigned vector)
+{
+    return (uint32_t)(uintptr_t)(isr_stubs + (vector & 0xff) * STUB_SIZE);
+}
+
 void idt_set_handler(unsigned vector, irq_handler h)
 {
     handlers[vector & 0xff] = h;

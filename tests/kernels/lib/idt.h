@@ -20,5 +20,9 @@ void idt_init(void);
 /* Load the same IDT on an AP. */
 void idt_load(void);
 void idt_set_handler(unsigned vector, irq_handler h);
+/* Replace the IDT entry of a vector with a raw 8-byte descriptor (a task
+ * gate, a gate of another DPL); idt_stub() is the vector's entry stub. */
+void idt_set_raw(unsigned vector, uint64_t desc);
+uint32_t idt_stub(unsigned vector);
 
 #endif
