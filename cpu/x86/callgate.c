@@ -184,12 +184,11 @@ static void through_call_gate(X86Cpu *cpu, uint16_t gsel, uint32_t glo, uint32_t
 }
 
 void x86_far_system(X86Cpu *cpu, uint16_t sel, uint32_t lo, uint32_t hi,
-                    bool call, uint64_t ret_ip)
+                    bool call)
 {
     unsigned type = x86_desc_type(hi);
     unsigned dpl = x86_desc_dpl(hi);
     X86TaskReason why = call ? X86_TASK_CALL : X86_TASK_JMP;
-    cpu->env->rip = ret_ip;
     if (cpu->long_mode) {
         if (type != X86_SYS_CALL32) {
             x86_raise_err(cpu, EXC_GP, sel & ~3u);

@@ -64,7 +64,7 @@ static void far_jump(X86Cpu *cpu, uint16_t sel, uint64_t off, bool call,
         x86_raise_err(cpu, EXC_GP, sel & ~3u);
     }
     if (!(hi & X86_DESC_S)) {
-        x86_far_system(cpu, sel, lo, hi, call, ret_ip);
+        x86_far_system(cpu, sel, lo, hi, call);
         return;
     }
     check_code_target(cpu, sel, &lo, &hi);

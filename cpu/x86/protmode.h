@@ -39,10 +39,9 @@ enum {
 };
 
 /* callgate.c: far JMP/CALL whose selector names a system descriptor (a call
- * gate, a task gate or a TSS).  ret_ip is the address after the
- * instruction. */
+ * gate, a task gate or a TSS); RIP is past the instruction. */
 void x86_far_system(X86Cpu *cpu, uint16_t sel, uint32_t lo, uint32_t hi,
-                    bool call, uint64_t ret_ip);
+                    bool call);
 
 /* except.c: the stack pointer for privilege level `dpl` from the current
  * TSS (16- or 32-bit); #TS(TR selector + ext) when it lies outside. */

@@ -110,6 +110,7 @@ static void load_task_seg(X86Cpu *cpu, int seg, uint16_t sel, unsigned cpl)
         env->segs[seg].base = 0;
         env->segs[seg].limit = 0;
         env->segs[seg].flags = 0;
+        x86_update_mode(cpu);
         return;
     }
     if (!x86_read_desc(cpu, sel, &lo, &hi) || !(hi & X86_DESC_S)) {
@@ -134,6 +135,7 @@ static void load_task_seg(X86Cpu *cpu, int seg, uint16_t sel, unsigned cpl)
         x86_raise_err(cpu, not_present, sel & ~3u);
     }
     x86_desc_to_cache(&env->segs[seg], sel, lo, hi | (1u << 8));
+    x86_update_mode(cpu);
 }
 
 void x86_task_switch(X86Cpu *cpu, uint16_t sel, uint32_t lo, uint32_t hi,
