@@ -19,9 +19,11 @@
 #include <glib.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "accel/accel.h"
 #include "tests/cpu/difftest.h"
@@ -357,22 +359,46 @@ static bool tcg_setup(Tcg *t, uint8_t *ram)
     return true;
 }
 
+/* The TCG run a watchdog signal stops (a handler gets no pointer of ours). */
+static Tcg *volatile watched_run;
+static volatile sig_atomic_t watchdog_fired;
+
+static void on_watchdog(int sig)
+{
+    Tcg *t = watched_run;
+    if (t) {
+        watchdog_fired = 1;
+        __atomic_or_fetch(&t->v.intr.pending, CPU_INTR_EXIT, __ATOMIC_SEQ_CST);
+    }
+}
+
+/* Run until the done port; false if the run stopped otherwise or took
+ * more than 5 s of CPU time (code that runs away). */
 static bool tcg_run(Tcg *t, X86State *s)
 {
     t->v.env = *s;
     accel_tcg_ops.set_state(&t->v, NULL);
+    watchdog_fired = 0;
+    watched_run = t;
+    signal(SIGPROF, on_watchdog);
+    struct itimerval limit = { { 0, 0 }, { 5, 0 } }, off = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_PROF, &limit, NULL);
+    bool done = false;
     for (int i = 0; i < 1000; i++) {
         VCpuExit e = accel_tcg_ops.vcpu_run(&t->v);
         if (e == VCPU_EXIT_KICKED) {
             accel_tcg_ops.get_state(&t->v, NULL);
             *s = t->v.env;
-            return true;
+            done = true;
+            break;
         }
         if (e != VCPU_EXIT_HALTED) {
-            return false;
+            break;
         }
     }
-    return false;
+    setitimer(ITIMER_PROF, &off, NULL);
+    watched_run = NULL;
+    return done && !watchdog_fired;
 }
 
 static const char *const regnames[16] = {

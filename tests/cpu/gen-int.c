@@ -45,9 +45,7 @@ static void pick_operands(Gen *g, Op *o, unsigned size, bool reg_is_digit)
 static void emit_rm(Gen *g, const Op *o, const uint8_t *opc, unsigned nopc, unsigned digit_or_reg)
 {
     unsigned reg = digit_or_reg;
-    if (o->size == 2) {
-        emit(g, 0x66);
-    }
+    emit_osize(g, o->size);
     uint8_t rex = 0x40;
     if (o->size == 8) {
         rex |= 8;
@@ -71,8 +69,7 @@ static void emit_rm(Gen *g, const Op *o, const uint8_t *opc, unsigned nopc, unsi
         emit(g, opc[i]);
     }
     if (o->mem) {
-        emit(g, (uint8_t)(0x40 | ((reg & 7) << 3) | 3)); /* [rbx+disp8] */
-        emit(g, o->disp);
+        emit_mem_rbx(g, reg, o->disp);
     } else {
         emit(g, (uint8_t)(0xc0 | ((reg & 7) << 3) | (o->rm & 7)));
     }
@@ -190,10 +187,11 @@ static bool int_one(Gen *g)
                 emit(g, 0x24); emit(g, 0x3f);                        /* and al, 0x3f */
             }
         } else if (sgn) {
-            if (size == 2) emit(g, 0x66);
+            emit_osize(g, size);
             if (size == 8) emit_rex(g, 0x48);
             emit(g, 0x99);                                           /* cwd/cdq/cqo */
         } else {
+            if (g->m16 && size == 4) emit(g, 0x66);
             emit(g, 0x31); emit(g, 0xd2);                            /* xor edx, edx */
         }
         /* or r, 1 ; and r, 0x7f (positive, non-zero) */
@@ -398,18 +396,21 @@ static bool int_one(Gen *g)
             emit(g, (uint8_t)(0xb8 + (r & 7)));
             emit_n(g, rnd(g), 8);
         } else {
+            unsigned n = g->m16 && rn(g, 2) ? 2 : 4;
+            emit_osize(g, n);
             if (r >= 8) {
                 emit(g, 0x41);
             }
             emit(g, (uint8_t)(0xb8 + (r & 7)));
-            emit_n(g, rnd(g), 4);
+            emit_n(g, rnd(g), n);
         }
         break;
     }
     case 18: { /* LEA with SIB */
         size = size_pick_w(g);
         unsigned dst = pick_reg(g), base = pick_reg(g), index = pick_reg(g);
-        if (size == 2) emit(g, 0x66);
+        if (g->m16) emit(g, 0x67); /* a SIB needs 32-bit addressing */
+        emit_osize(g, size);
         emit_rex(g, (uint8_t)(0x40 | (size == 8 ? 8 : 0) | (dst >= 8 ? 4 : 0) |
                               (index >= 8 ? 2 : 0) | (base >= 8 ? 1 : 0)));
         emit(g, 0x8d);
@@ -426,6 +427,7 @@ static bool int_one(Gen *g)
         unsigned f = rn(g, 3);
         if (f == 2) {
             unsigned r = pick_reg(g);
+            if (g->m16) emit(g, 0x66); /* BSWAP of a 16-bit register is undefined */
             emit_rex(g, (uint8_t)(0x48 | (r >= 8 ? 1 : 0)));
             if (rn(g, 2) && !g->m32) {
                 g->p[-1] &= (uint8_t)~8;
@@ -433,7 +435,7 @@ static bool int_one(Gen *g)
             emit(g, 0x0f);
             emit(g, (uint8_t)(0xc8 + (r & 7)));
         } else {
-            if (size == 2) emit(g, 0x66);
+            emit_osize(g, size);
             if (size == 8) emit_rex(g, 0x48);
             emit(g, f ? 0x99 : 0x98);
         }
@@ -467,7 +469,7 @@ static bool int_one(Gen *g)
             if (r2 >= 8) emit(g, 0x49); else emit_rex(g, 0x48);
             emit(g, 0x81);
             emit(g, (uint8_t)(0xe0 | (r2 & 7)));
-            emit_n(g, ~g->unknown & 0xdd7, 4); /* not IF/IOPL: harness state */
+            emit_n(g, ~g->unknown & 0xdd7, g->m16 ? 2 : 4); /* not IF/IOPL: harness state */
             if (r2 >= 8) emit(g, 0x41);
             emit(g, (uint8_t)(0x50 + (r2 & 7))); /* the stack copy masked too */
             if (r2 >= 8) emit(g, 0x41);
@@ -514,14 +516,25 @@ static bool int_one(Gen *g)
         static const uint8_t sop[3] = { 0xa4, 0xaa, 0xac };
         size = size_pick(g);
         unsigned f = rn(g, 3);
-        /* lea rsi,[rbx+0x80]; lea rdi,[rbx+0x100]; mov ecx, n */
-        emit_rex(g, 0x48); emit(g, 0x8d); emit(g, 0xb3); emit_n(g, 0x80, 4);
-        emit_rex(g, 0x48); emit(g, 0x8d); emit(g, 0xbb); emit_n(g, 0x100 + rn(g, 8), 4);
+        /* lea rsi,[rbx+0x80]; lea rdi,[rbx+0x100]; mov ecx, n (in 16-bit
+         * code: lea esi,[bx+0x80]; lea edi,[bx+0x100]; mov ecx, n and the
+         * string operation with 16- or 32-bit addressing) */
+        if (g->m16) {
+            emit(g, 0x66); emit(g, 0x8d); emit(g, 0xb7); emit_n(g, 0x80, 2);
+            emit(g, 0x66); emit(g, 0x8d); emit(g, 0xbf); emit_n(g, 0x100 + rn(g, 8), 2);
+            emit(g, 0x66);
+        } else {
+            emit_rex(g, 0x48); emit(g, 0x8d); emit(g, 0xb3); emit_n(g, 0x80, 4);
+            emit_rex(g, 0x48); emit(g, 0x8d); emit(g, 0xbb); emit_n(g, 0x100 + rn(g, 8), 4);
+        }
         emit(g, 0xb9); emit_n(g, rn(g, 24), 4);
+        if (g->m16 && rn(g, 2)) {
+            emit(g, 0x67);
+        }
         if (rn(g, 2)) {
             emit(g, 0xf3);
         }
-        if (size == 2) emit(g, 0x66);
+        emit_osize(g, size);
         if (size == 8) emit_rex(g, 0x48);
         emit(g, (uint8_t)(sop[f] + (size == 1 ? 0 : 1)));
         break;

@@ -321,14 +321,19 @@ static bool emit_insn(Gen *g, const Insn *in)
     }
     if (in->shape == STR && !(in->opc & 2)) {
         /* explicit lengths: mov eax/edx, small signed values */
+        emit_osize(g, 4);
         emit(g, 0xb8);
         emit_n(g, (uint32_t)((int32_t)rn(g, 41) - 20), 4);
+        emit_osize(g, 4);
         emit(g, 0xba);
         emit_n(g, (uint32_t)((int32_t)rn(g, 41) - 20), 4);
     }
-    if (in->shape == CRC && in->aux == 1 && rn(g, 3) == 0) {
-        emit(g, 0x66); /* 16-bit source */
-        w = false;
+    if (in->shape == CRC && in->aux == 1) {
+        bool src16 = rn(g, 3) == 0;
+        emit_osize(g, src16 ? 2 : 4); /* a 16- or 32-bit source */
+        if (src16) {
+            w = false;
+        }
     }
     emit_prefixes(g, in, reg, rm, mem, w);
     emit_modrm(g, reg, rm, mem, align);
@@ -369,6 +374,7 @@ static bool emit_state(Gen *g)
         if (rn(g, 3) == 0) {
             m |= 0x40; /* DAZ */
         }
+        emit_osize(g, 4);
         emit(g, 0xc7); /* mov dword [rbx+d], imm32 */
         emit_mem_rbx(g, 0, d);
         emit_n(g, m, 4);

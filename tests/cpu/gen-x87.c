@@ -91,7 +91,7 @@ static uint8_t disp_for(Gen *g, unsigned size)
 
 static void store16(Gen *g, uint8_t disp, uint16_t v)
 {
-    emit(g, 0x66);
+    emit_osize(g, 2);
     emit(g, 0xc7);
     emit_mem_rbx(g, 0, disp);
     emit_n(g, v, 2);
@@ -99,6 +99,7 @@ static void store16(Gen *g, uint8_t disp, uint16_t v)
 
 static void store32(Gen *g, uint8_t disp, uint32_t v)
 {
+    emit_osize(g, 4);
     emit(g, 0xc7);
     emit_mem_rbx(g, 0, disp);
     emit_n(g, v, 4);
@@ -223,7 +224,7 @@ static void status_to_ax(Gen *g)
 {
     x87_reg(g, 0xdf, 0xe0);
     if (g->fsw_unknown) {
-        emit(g, 0x66);
+        emit_osize(g, 2);
         emit(g, 0x25);
         emit_n(g, (uint16_t)~g->fsw_unknown, 2);
         g->unknown = AF; /* AND defines the other five */
@@ -565,7 +566,7 @@ static bool gen_misc(Gen *g)
         uint8_t d = disp_for(g, 2);
         x87_mem(g, 0xdd, 7, d);
         if (g->fsw_unknown) {
-            emit(g, 0x66);
+            emit_osize(g, 2);
             emit(g, 0x81);
             emit_mem_rbx(g, 4, d);
             emit_n(g, (uint16_t)~g->fsw_unknown, 2);
@@ -599,15 +600,13 @@ static bool gen_env(Gen *g)
     }
     uint8_t d = (uint8_t)rn(g, 0x80 - size);
     unsigned fsw_off = o16 ? 2 : 4, tag_off = o16 ? 4 : 8;
-    if (o16) {
-        emit(g, 0x66);
-    }
+    emit_osize(g, o16 ? 2 : 4);
     x87_mem(g, save ? 0xdd : 0xd9, save ? 6 : 6, d);
     for (unsigned off = o16 ? 6 : 12; off < envsz; off += 2) {
         store16(g, (uint8_t)(d + off), 0);
     }
     if (g->fsw_unknown) {
-        emit(g, 0x66);
+        emit_osize(g, 2);
         emit(g, 0x81);
         emit_mem_rbx(g, 4, (uint8_t)(d + fsw_off));
         emit_n(g, (uint16_t)~g->fsw_unknown, 2);
@@ -618,9 +617,7 @@ static bool gen_env(Gen *g)
         if (rn(g, 2)) {
             x87_reg(g, 0xd9, 0xe8); /* FLD1 on the fresh stack */
         }
-        if (o16) {
-            emit(g, 0x66);
-        }
+        emit_osize(g, o16 ? 2 : 4);
         x87_mem(g, 0xdd, 4, d);
     } else {
         /* empty some registers (tag 11), validate others (tag 00) */
@@ -635,18 +632,16 @@ static bool gen_env(Gen *g)
                 g->x87_valid |= (uint8_t)(1u << p);
             }
         }
-        emit(g, 0x66);
+        emit_osize(g, 2);
         emit(g, 0x81);
         emit_mem_rbx(g, 1, (uint8_t)(d + tag_off)); /* or */
         emit_n(g, set, 2);
-        emit(g, 0x66);
+        emit_osize(g, 2);
         emit(g, 0x81);
         emit_mem_rbx(g, 4, (uint8_t)(d + tag_off)); /* and */
         emit_n(g, (uint16_t)~clear, 2);
         g->unknown = AF;
-        if (o16) {
-            emit(g, 0x66);
-        }
+        emit_osize(g, o16 ? 2 : 4);
         x87_mem(g, 0xd9, 4, d);
     }
     g->fsw_unknown = 0; /* the reloaded image had them cleared */
