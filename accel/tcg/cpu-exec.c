@@ -198,6 +198,7 @@ VCpuExit tcg_exec(TcgVCpu *t)
         c->chain_prev = NULL;
         /* an exception: restore RIP to the faulting instruction and deliver */
         if (cpu->cur) {
+            x86_apply_pending_flags(cpu, cpu->cur);
             cpu->env->rip = cpu->cur->ip;
             cpu->cur = NULL;
         }

@@ -473,6 +473,17 @@ static bool emit_inline(Jit *j, const X86DecodedInsn *d, unsigned done, bool *fl
         *flags_live = true;
         return true;
     }
+    case X86_SHAPE_NOT_R:
+        je_op_mem(e, w, 0x8b, H_RAX, H_R12, -1, 0, REG_OFF(sh.dst));
+        je_op_rr(e, w, 0xf7, 2, H_RAX); /* not eax or rax */
+        je_op_mem(e, 1, 0x89, H_RAX, H_R12, -1, 0, REG_OFF(sh.dst));
+        return true;
+    case X86_SHAPE_ROT_RI:
+        je_op_mem(e, w, 0x8b, H_RAX, H_R12, -1, 0, REG_OFF(sh.dst));
+        je_op_rr(e, w, 0xc1, sh.alu, H_RAX); /* rol/ror eax or rax, imm8 */
+        je_u8(e, (uint8_t)d->imm);
+        je_op_mem(e, 1, 0x89, H_RAX, H_R12, -1, 0, REG_OFF(sh.dst));
+        return true;
     case X86_SHAPE_LEA:
         if (!emit_ea(e, d)) {
             return false;

@@ -141,6 +141,7 @@ static TB *tb_translate(TBCache *c, X86Cpu *cpu, uint64_t pc, uint64_t cs_base,
             break;
         }
     }
+    x86_block_drop_dead_flags(tb->insn, tb->n);
     tb->code = c->jit_on ? jit_translate(&c->jit, tb->insn, tb->n, (int)(flags >> 4), tb) : NULL;
     c->arena_used += sizeof(TB) + tb->n * sizeof(X86DecodedInsn);
     c->arena_used = (c->arena_used + 63) & ~(size_t)63;

@@ -91,6 +91,9 @@ struct X86DecodedInsn {
     uint8_t ea_base, ea_index;
     uint8_t ea_has_base, ea_has_index;
     uint8_t ea_wrap_shift;
+    /* Set by x86_block_drop_dead_flags(): if this instruction faults, the
+     * rotate this many instructions earlier still owes CF and OF. */
+    uint8_t flags_pending;
 };
 
 /* The decoder.  Fetches through x86_fetch_code(); returns false when the
@@ -142,6 +145,9 @@ typedef enum X86ShapeKind {
     X86_SHAPE_CALL,     /* push next_ip; RIP = imm */
     X86_SHAPE_RET,      /* RIP = [RSP] (canonical); RSP += 8 */
     X86_SHAPE_JMP,      /* RIP = imm */
+    X86_SHAPE_NOT_R,    /* R[dst] = ~R[dst] */
+    X86_SHAPE_ROT_RI,   /* R[dst] rotated by imm (1..size*8-1; alu 0 left, 1
+                         * right), flags left as they are (they are dead) */
 } X86ShapeKind;
 
 typedef struct X86Shape {
@@ -151,6 +157,14 @@ typedef struct X86Shape {
     uint8_t dst, src;
     uint8_t cc;         /* JCC: the condition */
 } X86Shape;
+
+/* A pass over a translated block: rotates whose flag results are
+ * overwritten before anything can read them switch to handlers that skip
+ * computing them (fastpath.c says which instructions may stand between). */
+void x86_block_drop_dead_flags(X86DecodedInsn *insn, unsigned n);
+/* Before delivering an exception raised by `insn`: complete the flags a
+ * rotate earlier in its block left to it (insn->flags_pending). */
+void x86_apply_pending_flags(X86Cpu *cpu, const X86DecodedInsn *insn);
 
 /* Describe the specialised handler of `insn`; returns kind NONE if none. */
 X86Shape x86_insn_shape(const X86DecodedInsn *insn);

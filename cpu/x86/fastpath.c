@@ -243,6 +243,37 @@ GEN_SHIFT(64, uint64_t, 3, 63)
 GEN_ROT(32, uint32_t)
 GEN_ROT(64, uint64_t)
 
+/* The same rotates where the block overwrites the flags before anything can
+ * read them (x86_block_drop_dead_flags). */
+#define GEN_ROT_NOFLAGS(bits, T)                                                   \
+    static void rol##bits##_nf(X86Cpu *cpu, const X86DecodedInsn *d)               \
+    {                                                                              \
+        uint64_t *R = cpu->env->regs;                                              \
+        unsigned c = (unsigned)d->imm;                                             \
+        T a = (T)R[d->rm];                                                         \
+        R[d->rm] = (T)((a << c) | (a >> (bits - c)));                              \
+    }                                                                              \
+    static void ror##bits##_nf(X86Cpu *cpu, const X86DecodedInsn *d)               \
+    {                                                                              \
+        uint64_t *R = cpu->env->regs;                                              \
+        unsigned c = (unsigned)d->imm;                                             \
+        T a = (T)R[d->rm];                                                         \
+        R[d->rm] = (T)((a >> c) | (a << (bits - c)));                              \
+    }
+
+GEN_ROT_NOFLAGS(32, uint32_t)
+GEN_ROT_NOFLAGS(64, uint64_t)
+
+static void not_r64(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    cpu->env->regs[d->rm] = ~cpu->env->regs[d->rm];
+}
+
+static void not_r32(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    cpu->env->regs[d->rm] = (uint32_t)~cpu->env->regs[d->rm];
+}
+
 static void test_rr64(X86Cpu *cpu, const X86DecodedInsn *d)
 {
     uint64_t r = cpu->env->regs[d->rm] & cpu->env->regs[d->reg];
@@ -613,6 +644,10 @@ void x86_specialize(X86DecodedInsn *d)
         d->exec = size == 8 ? mov_store_imm8 : mov_store_imm4;
         return;
     }
+    if (d->exec == x86_h_not_rm && reg) {
+        d->exec = size == 8 ? not_r64 : not_r32;
+        return;
+    }
     if (d->exec == x86_h_cmov && reg) {
         d->exec = size == 8 ? cmov_rr64 : cmov_rr32;
         return;
@@ -679,6 +714,119 @@ void x86_specialize(X86DecodedInsn *d)
     }
 }
 
+/* The dead-flags pass (decode.h).  A rotate by an immediate count keeps
+ * SF, ZF, AF and PF and sets CF and OF, so it has to materialise the lazy
+ * flags; when a later instruction of the block overwrites all six before
+ * anything reads them, the rotate runs without flags.  Between the two, only
+ * instructions that neither read nor write flags nor leave the block may
+ * stand: register moves, LEA, and loads, which can fault.  A fault there, or
+ * in the overwriting instruction itself, must see the rotate's CF and OF:
+ * those instructions record how far back the rotate is (flags_pending) and
+ * x86_apply_pending_flags() completes the flags before the exception is
+ * delivered.  The rotated register must stay as the rotate left it until
+ * then, so nothing in between may write it. */
+#define DEAD_FLAGS_WINDOW 16
+
+/* Writes CF, PF, AF, ZF, SF and OF and reads no flag; *may_fault if it
+ * accesses memory. */
+static bool writes_all_flags(const X86DecodedInsn *d, bool *may_fault)
+{
+    X86Shape sh = x86_insn_shape(d);
+    *may_fault = sh.kind == X86_SHAPE_ALU_RM || sh.kind == X86_SHAPE_CMP_MR ||
+                 sh.kind == X86_SHAPE_CMP_MI;
+    switch (sh.kind) {
+    case X86_SHAPE_ALU_RR:
+    case X86_SHAPE_ALU_RI:
+    case X86_SHAPE_ALU_RM:
+    case X86_SHAPE_CMP_MR:
+    case X86_SHAPE_CMP_MI:
+        return sh.alu != 2 && sh.alu != 3; /* ADC and SBB read CF */
+    case X86_SHAPE_TEST_RR:
+        return true;
+    default:
+        return d->exec == test_ri;
+    }
+}
+
+/* Leaves the flags alone and writes only register *dst (and cannot leave
+ * the block); *may_fault for loads. */
+static bool ignores_flags(const X86DecodedInsn *d, unsigned *dst, bool *may_fault)
+{
+    X86Shape sh = x86_insn_shape(d);
+    *dst = sh.dst;
+    *may_fault = sh.kind == X86_SHAPE_LOAD || sh.kind == X86_SHAPE_LOAD_ZX;
+    return sh.kind == X86_SHAPE_MOV_RR || sh.kind == X86_SHAPE_MOV_RI ||
+           sh.kind == X86_SHAPE_LEA || sh.kind == X86_SHAPE_NOT_R || *may_fault;
+}
+
+/* The index of the instruction that overwrites the flags of the rotate at
+ * insn[r], or 0 if something may read them first. */
+static unsigned rotate_flags_killer(const X86DecodedInsn *insn, unsigned n, unsigned r)
+{
+    unsigned rot_dst = insn[r].rm;
+    for (unsigned k = r + 1; k < n && k <= r + DEAD_FLAGS_WINDOW; k++) {
+        bool may_fault;
+        unsigned dst;
+        if (writes_all_flags(&insn[k], &may_fault)) {
+            return k;
+        }
+        if (!ignores_flags(&insn[k], &dst, &may_fault) || dst == rot_dst) {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+void x86_block_drop_dead_flags(X86DecodedInsn *insn, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        insn[i].flags_pending = 0;
+    }
+    for (unsigned r = 0; r < n; r++) {
+        X86DecodedInsn *d = &insn[r];
+        X86ExecFn f = d->exec;
+        if (f != rol32 && f != ror32 && f != rol64 && f != ror64) {
+            continue;
+        }
+        unsigned k = rotate_flags_killer(insn, n, r);
+        if (!k) {
+            continue;
+        }
+        d->exec = f == rol32 ? rol32_nf : f == ror32 ? ror32_nf
+                : f == rol64 ? rol64_nf : ror64_nf;
+        for (unsigned j = r + 1; j <= k; j++) {
+            bool may_fault;
+            unsigned dst;
+            if (j == k ? (writes_all_flags(&insn[j], &may_fault), may_fault)
+                       : (ignores_flags(&insn[j], &dst, &may_fault), may_fault)) {
+                insn[j].flags_pending = (uint8_t)(j - r);
+            }
+        }
+        r = k - 1; /* windows do not overlap: the next rotate comes after k */
+    }
+}
+
+void x86_apply_pending_flags(X86Cpu *cpu, const X86DecodedInsn *d)
+{
+    if (!d->flags_pending) {
+        return;
+    }
+    const X86DecodedInsn *rot = d - d->flags_pending;
+    unsigned bits = rot->exec == rol64_nf || rot->exec == ror64_nf ? 64 : 32;
+    uint64_t r = cpu->env->regs[rot->rm];
+    bool msb = (r >> (bits - 1)) & 1, cf, of;
+    if (rot->exec == rol32_nf || rot->exec == rol64_nf) {
+        cf = r & 1;
+        of = msb ^ cf;
+    } else {
+        cf = msb;
+        of = msb ^ ((r >> (bits - 2)) & 1);
+    }
+    uint32_t f = x86_arith_flags(cpu) & ~(uint32_t)(X86_FLAG_CF | X86_FLAG_OF);
+    f |= (cf ? X86_FLAG_CF : 0) | (of ? X86_FLAG_OF : 0);
+    x86_set_cc(cpu, CC_OP(CC_EFLAGS, 0), 0, f, 0);
+}
+
 X86Shape x86_insn_shape(const X86DecodedInsn *d)
 {
     X86Shape sh = { .kind = X86_SHAPE_NONE };
@@ -740,6 +888,13 @@ X86Shape x86_insn_shape(const X86DecodedInsn *d)
         sh.kind = X86_SHAPE_RET;
     } else if (f == x86_h_jmp_rel) {
         sh.kind = X86_SHAPE_JMP;
+    } else if (f == rol32_nf || f == ror32_nf || f == rol64_nf || f == ror64_nf) {
+        sh.kind = X86_SHAPE_ROT_RI;
+        sh.alu = f == ror32_nf || f == ror64_nf;
+        sh.dst = d->rm;
+    } else if (f == not_r32 || f == not_r64) {
+        sh.kind = X86_SHAPE_NOT_R;
+        sh.dst = d->rm;
     } else if (f == mov_rr64 || f == mov_rr32) {
         sh.kind = X86_SHAPE_MOV_RR;
         sh.dst = d->rm;
