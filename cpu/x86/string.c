@@ -65,6 +65,33 @@ static uint64_t page_room(uint64_t lin, uint64_t n, unsigned size)
     return room < n ? room : n;
 }
 
+/* STOS's fast path: k elements of size bytes, each the low bytes of v.
+ * A value whose bytes are all equal (zeroing, the common case) is one
+ * memset; other patterns are typed loops the compiler can vectorise. */
+static void fill(uint8_t *p, uint64_t v, uint64_t k, unsigned size)
+{
+    uint64_t bytes = v & x86_size_mask(size);
+    if (bytes == (v & 0xff) * (x86_size_mask(size) / 0xff)) {
+        memset(p, (int)(v & 0xff), k * size);
+        return;
+    }
+    if (size == 2) {
+        uint16_t x = (uint16_t)v;
+        for (uint64_t i = 0; i < k; i++) {
+            memcpy(p + i * 2, &x, 2);
+        }
+    } else if (size == 4) {
+        uint32_t x = (uint32_t)v;
+        for (uint64_t i = 0; i < k; i++) {
+            memcpy(p + i * 4, &x, 4);
+        }
+    } else {
+        for (uint64_t i = 0; i < k; i++) {
+            memcpy(p + i * 8, &v, 8);
+        }
+    }
+}
+
 void x86_h_movs(X86Cpu *cpu, const X86DecodedInsn *d)
 {
     unsigned size = d->op2;
@@ -133,13 +160,7 @@ void x86_h_stos(X86Cpu *cpu, const X86DecodedInsn *d)
             }
             uint8_t *pd = x86_host_ptr(cpu, ld, (unsigned)(k * size), ACC_WRITE, cpu->mmu_idx);
             if (pd && (cpu->code_size == 8 || di + k * size - 1 <= cpu->segchk[R_ES].hi)) {
-                if (size == 1) {
-                    memset(pd, (int)v, k);
-                } else {
-                    for (uint64_t i = 0; i < k; i++) {
-                        memcpy(pd + i * size, &v, size);
-                    }
-                }
+                fill(pd, v, k, size);
                 adv(cpu, d, R_EDI, (int64_t)(k * size));
                 n -= k;
                 set_count(cpu, d, n);
