@@ -262,6 +262,12 @@ static void set_iov(BlockRequest *req, const struct iovec *iov, int niov)
     req->niov = niov;
 }
 
+int blk_try_preadv(BlockBackend *blk, uint64_t offset,
+                   const struct iovec *iov, int niov)
+{
+    return bdrv_try_preadv(blk->bs, offset, iov, niov);
+}
+
 void blk_aio_preadv(BlockBackend *blk, uint64_t offset,
                     const struct iovec *iov, int niov,
                     BlockCompletionFunc *cb, void *opaque)

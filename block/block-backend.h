@@ -38,6 +38,10 @@ bool blk_is_read_only(BlockBackend *blk);
 /* The message of the most recent failed request, or NULL. Caller frees. */
 char *blk_last_error(BlockBackend *blk);
 
+/* A read done now on the calling thread if it needs no waiting for the
+ * disk (see bdrv_try_preadv): 0, or -EAGAIN (read with blk_aio_preadv). */
+int blk_try_preadv(BlockBackend *blk, uint64_t offset,
+                   const struct iovec *iov, int niov);
 void blk_aio_preadv(BlockBackend *blk, uint64_t offset,
                     const struct iovec *iov, int niov,
                     BlockCompletionFunc *cb, void *opaque);

@@ -321,6 +321,16 @@ int bdrv_preadv(BlockDriverState *bs, uint64_t offset,
     return r;
 }
 
+int bdrv_try_preadv(BlockDriverState *bs, uint64_t offset,
+                    const struct iovec *iov, int niov)
+{
+    if (!bs->drv->try_preadv || !bs->drv->thread_safe ||
+        check_request(bs, offset, iov_size(iov, niov), false, NULL) < 0) {
+        return -EAGAIN;
+    }
+    return bs->drv->try_preadv(bs, offset, iov, niov);
+}
+
 int bdrv_pread(BlockDriverState *bs, uint64_t offset, void *buf, size_t bytes,
                GError **errp)
 {

@@ -144,6 +144,12 @@ struct BlockDriver {
                   const struct iovec *iov, int niov, GError **errp);
     int (*pwritev)(BlockDriverState *bs, uint64_t offset,
                    const struct iovec *iov, int niov, GError **errp);
+    /* Optional, thread_safe drivers only: preadv if it can finish without
+     * waiting for the disk (data in the host page cache), else -EAGAIN
+     * (the buffers may then hold part of the data; the caller reads again
+     * the ordinary way).  Called on device (vCPU) threads. */
+    int (*try_preadv)(BlockDriverState *bs, uint64_t offset,
+                      const struct iovec *iov, int niov);
     int (*write_zeroes)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                         bool may_unmap, GError **errp);
     int (*discard)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
@@ -209,6 +215,10 @@ int bdrv_pwrite(BlockDriverState *bs, uint64_t offset, const void *buf,
                 size_t bytes, GError **errp);
 int bdrv_preadv(BlockDriverState *bs, uint64_t offset,
                 const struct iovec *iov, int niov, GError **errp);
+/* 0 when the read was done without waiting, -EAGAIN when it needs the
+ * ordinary (blocking) bdrv_preadv. */
+int bdrv_try_preadv(BlockDriverState *bs, uint64_t offset,
+                    const struct iovec *iov, int niov);
 int bdrv_pwritev(BlockDriverState *bs, uint64_t offset,
                  const struct iovec *iov, int niov, GError **errp);
 int bdrv_write_zeroes(BlockDriverState *bs, uint64_t offset, uint64_t bytes,

@@ -293,6 +293,16 @@ int host_file_preadv(HostFile *hf, uint64_t offset, const struct iovec *iov,
     return 0;
 }
 
+int host_file_try_preadv(HostFile *hf, uint64_t offset,
+                         const struct iovec *iov, int niov)
+{
+    if (hf->direct || niov < 1 || niov > IOV_MAX) {
+        return -EAGAIN;
+    }
+    ssize_t r = preadv2(hf->fd, iov, niov, (off_t)offset, RWF_NOWAIT);
+    return r >= 0 && (size_t)r == iov_total(iov, niov) ? 0 : -EAGAIN;
+}
+
 int host_file_pwritev(HostFile *hf, uint64_t offset, const struct iovec *iov,
                       int niov, GError **errp)
 {

@@ -45,6 +45,12 @@ int host_file_preadv(HostFile *hf, uint64_t offset, const struct iovec *iov,
 int host_file_pwritev(HostFile *hf, uint64_t offset, const struct iovec *iov,
                       int niov, GError **errp);
 int host_file_flush(HostFile *hf, GError **errp);
+/* A read that is done only if it needs no waiting for the disk: buffered
+ * files whose range is in the host page cache (preadv2 with RWF_NOWAIT).
+ * 0 when every byte was read; -EAGAIN otherwise, buffers possibly partly
+ * filled (the caller reads the ordinary way, which reports real errors). */
+int host_file_try_preadv(HostFile *hf, uint64_t offset,
+                         const struct iovec *iov, int niov);
 
 int64_t host_file_size(HostFile *hf, GError **errp);
 int64_t host_file_allocated_bytes(HostFile *hf);

@@ -83,8 +83,84 @@ static int read_cluster_part(Qcow2State *s, uint64_t entry,
     }
 }
 
-static int read_linear(Qcow2State *s, uint64_t offset, uint8_t *buf,
-                       uint64_t len, GError **errp)
+static int short_vector(Qcow2State *s, GError **errp)
+{
+    g_set_error(errp, BLOCK_ERROR, EINVAL, "request on '%s': the buffers "
+                "are shorter than the request", s->bs->filename);
+    return -EINVAL;
+}
+
+/* Reads len bytes at a host offset into the cursor's next buffers: one
+ * vectored read per QCOW2_IOV_SCRATCH buffers. */
+static int read_host_run(Qcow2State *s, uint64_t host, IovCursor *c,
+                         uint64_t len, GError **errp)
+{
+    while (len > 0) {
+        uint64_t got;
+        int n = iov_cursor_take(c, s->iov_scratch, QCOW2_IOV_SCRATCH, len,
+                                &got);
+        if (got == 0) {
+            return short_vector(s, errp);
+        }
+        int r = host_file_preadv(&s->file, host, s->iov_scratch, n, errp);
+        if (r < 0) {
+            return r;
+        }
+        host += got;
+        len -= got;
+    }
+    return 0;
+}
+
+/* Copies len bytes from src into the cursor's next buffers. */
+static int copy_to_cursor(Qcow2State *s, IovCursor *c, const uint8_t *src,
+                          uint64_t len, GError **errp)
+{
+    while (len > 0) {
+        struct iovec piece;
+        uint64_t got;
+        iov_cursor_take(c, &piece, 1, len, &got);
+        if (got == 0) {
+            return short_vector(s, errp);
+        }
+        memcpy(piece.iov_base, src, got);
+        src += got;
+        len -= got;
+    }
+    return 0;
+}
+
+/* A run of entries of one kind that reads without a host run (zeroes,
+ * backing file, compressed), buffer by buffer. */
+static int read_parts(Qcow2State *s, uint64_t entry, uint64_t guest_cluster,
+                      uint64_t in_off, IovCursor *c, uint64_t len,
+                      GError **errp)
+{
+    if (qcow2_l2_entry_kind(s, entry) == QCOW2_CLUSTER_COMPRESSED) {
+        int r = qcow2_read_compressed(s, entry, s->cluster_buf, errp);
+        return r < 0 ? r : copy_to_cursor(s, c, s->cluster_buf + in_off, len,
+                                          errp);
+    }
+    while (len > 0) {
+        struct iovec piece;
+        uint64_t got;
+        iov_cursor_take(c, &piece, 1, len, &got);
+        if (got == 0) {
+            return short_vector(s, errp);
+        }
+        int r = read_cluster_part(s, entry, guest_cluster, in_off,
+                                  piece.iov_base, got, errp);
+        if (r < 0) {
+            return r;
+        }
+        in_off += got;
+        len -= got;
+    }
+    return 0;
+}
+
+static int read_vec(Qcow2State *s, uint64_t offset, IovCursor *c,
+                    uint64_t len, GError **errp)
 {
     while (len > 0) {
         uint64_t *l2;
@@ -95,12 +171,11 @@ static int read_linear(Qcow2State *s, uint64_t offset, uint8_t *buf,
         }
         uint64_t chunk = MIN(len, bytes_left_in_table(s, offset));
         if (!l2) {
-            r = read_unallocated(s, offset, buf, chunk, errp);
+            r = read_parts(s, 0, offset, 0, c, chunk, errp);
             if (r < 0) {
                 return r;
             }
             offset += chunk;
-            buf += chunk;
             len -= chunk;
             continue;
         }
@@ -110,10 +185,7 @@ static int read_linear(Qcow2State *s, uint64_t offset, uint8_t *buf,
             Qcow2ClusterKind kind = qcow2_l2_entry_kind(s, entry);
             uint64_t run = MIN(chunk, s->cluster_size - in_off);
             uint64_t n = 1;
-            if (kind == QCOW2_CLUSTER_COMPRESSED) {
-                r = read_cluster_part(s, entry, offset - in_off, in_off, buf,
-                                      run, errp);
-            } else {
+            if (kind != QCOW2_CLUSTER_COMPRESSED) {
                 /* Extend over following entries that read the same way. */
                 uint64_t host0 = entry & QCOW2_L2E_OFFSET_MASK;
                 while (run < chunk) {
@@ -133,26 +205,24 @@ static int read_linear(Qcow2State *s, uint64_t offset, uint8_t *buf,
                     run = MIN(chunk, run + s->cluster_size);
                     n++;
                 }
-                if (kind == QCOW2_CLUSTER_NORMAL) {
-                    uint64_t host;
-                    r = normal_host_offset(s, entry, &host, errp);
-                    if (r == 0 && host + in_off + run >
-                                      s->file_end + s->cluster_size) {
-                        r = qcow2_corrupt(s, errp, "data clusters at 0x%"
-                                          PRIx64 " extend past the end of "
-                                          "the image file", host);
-                    }
-                    if (r == 0) {
-                        r = host_file_pread(&s->file, host + in_off, buf, run,
-                                            errp);
-                    }
-                } else {
-                    r = read_cluster_part(s, entry, offset - in_off, in_off,
-                                          buf, run, errp);
+            }
+            if (kind == QCOW2_CLUSTER_NORMAL) {
+                uint64_t host;
+                r = normal_host_offset(s, entry, &host, errp);
+                if (r == 0 && host + in_off + run >
+                                  s->file_end + s->cluster_size) {
+                    r = qcow2_corrupt(s, errp, "data clusters at 0x%"
+                                      PRIx64 " extend past the end of "
+                                      "the image file", host);
                 }
+                if (r == 0) {
+                    r = read_host_run(s, host + in_off, c, run, errp);
+                }
+            } else {
+                r = read_parts(s, entry, offset - in_off, in_off, c, run,
+                               errp);
             }
             offset += run;
-            buf += run;
             len -= run;
             chunk -= run;
             idx += n;
@@ -169,14 +239,13 @@ int qcow2_preadv(BlockDriverState *bs, uint64_t offset,
                  const struct iovec *iov, int niov, GError **errp)
 {
     Qcow2State *s = bs->opaque;
+    IovCursor c;
+    uint64_t len = 0;
     for (int i = 0; i < niov; i++) {
-        int r = read_linear(s, offset, iov[i].iov_base, iov[i].iov_len, errp);
-        if (r < 0) {
-            return r;
-        }
-        offset += iov[i].iov_len;
+        len += iov[i].iov_len;
     }
-    return 0;
+    iov_cursor_init(&c, iov, niov);
+    return read_vec(s, offset, &c, len, errp);
 }
 
 static int prepare_write(Qcow2State *s, GError **errp)
@@ -221,9 +290,42 @@ static int maybe_apply_frees(Qcow2State *s, GError **errp)
     return qcow2_apply_pending_frees(s, errp);
 }
 
-/* Writes into one L2 table's range; returns the bytes consumed. */
+/* Writes head, then len bytes from the cursor, then tail, contiguously
+ * at a host offset: one vectored write per QCOW2_IOV_SCRATCH buffers. */
+static int write_host_run(Qcow2State *s, uint64_t host, uint8_t *head,
+                          size_t head_len, IovCursor *c, uint64_t len,
+                          uint8_t *tail, size_t tail_len, GError **errp)
+{
+    struct iovec *v = s->iov_scratch;
+    for (;;) {
+        int n = 0;
+        uint64_t bytes = 0, got;
+        if (head_len) {
+            v[n++] = (struct iovec){ head, head_len };
+            bytes += head_len;
+            head_len = 0;
+        }
+        n += iov_cursor_take(c, v + n, QCOW2_IOV_SCRATCH - 1 - n, len, &got);
+        if (got == 0 && len > 0) {
+            return short_vector(s, errp);
+        }
+        len -= got;
+        bytes += got;
+        if (len == 0 && tail_len) {
+            v[n++] = (struct iovec){ tail, tail_len };
+        }
+        int r = host_file_pwritev(&s->file, host, v, n, errp);
+        if (r < 0 || len == 0) {
+            return r;
+        }
+        host += bytes;
+    }
+}
+
+/* Writes into one L2 table's range from the cursor; returns the bytes
+ * consumed. */
 static int64_t write_in_table(Qcow2State *s, uint64_t *l2, uint64_t idx,
-                              uint64_t offset, const uint8_t *buf,
+                              uint64_t offset, IovCursor *c,
                               uint64_t len, GError **errp)
 {
     uint64_t cs = s->cluster_size;
@@ -250,7 +352,8 @@ static int64_t write_in_table(Qcow2State *s, uint64_t *l2, uint64_t idx,
         }
         r = qcow2_overlap_check(s, host + in_off, run, errp);
         if (r == 0) {
-            r = host_file_pwrite(&s->file, host + in_off, buf, run, errp);
+            r = write_host_run(s, host + in_off, NULL, 0, c, run, NULL, 0,
+                               errp);
         }
         return r < 0 ? r : (int64_t)run;
     }
@@ -272,17 +375,13 @@ static int64_t write_in_table(Qcow2State *s, uint64_t *l2, uint64_t idx,
     }
     uint64_t guest_first = offset - in_off;
     uint64_t tail_start = (in_off + run) & (cs - 1);
-    struct iovec iov[3];
-    int niov = 0;
     if (in_off) {
         r = read_cluster_part(s, entry, guest_first, 0, s->cow_head, in_off,
                               errp);
         if (r < 0) {
             return r;
         }
-        iov[niov++] = (struct iovec){ s->cow_head, in_off };
     }
-    iov[niov++] = (struct iovec){ (void *)buf, run };
     if (tail_start) {
         uint64_t last = n - 1;
         r = read_cluster_part(s, qcow2_l2_get(l2, idx + last),
@@ -291,9 +390,9 @@ static int64_t write_in_table(Qcow2State *s, uint64_t *l2, uint64_t idx,
         if (r < 0) {
             return r;
         }
-        iov[niov++] = (struct iovec){ s->cow_tail, cs - tail_start };
     }
-    r = host_file_pwritev(&s->file, (uint64_t)host, iov, niov, errp);
+    r = write_host_run(s, (uint64_t)host, s->cow_head, in_off, c, run,
+                       s->cow_tail, tail_start ? cs - tail_start : 0, errp);
     if (r < 0) {
         return r;
     }
@@ -310,8 +409,8 @@ static int64_t write_in_table(Qcow2State *s, uint64_t *l2, uint64_t idx,
     return (int64_t)run;
 }
 
-static int write_linear(Qcow2State *s, uint64_t offset, const uint8_t *buf,
-                        uint64_t len, GError **errp)
+static int write_vec(Qcow2State *s, uint64_t offset, IovCursor *c,
+                     uint64_t len, GError **errp)
 {
     while (len > 0) {
         uint64_t *l2;
@@ -320,16 +419,24 @@ static int write_linear(Qcow2State *s, uint64_t offset, const uint8_t *buf,
         if (r < 0) {
             return r;
         }
-        int64_t done = write_in_table(s, l2, idx, offset, buf, len, errp);
+        int64_t done = write_in_table(s, l2, idx, offset, c, len, errp);
         qcow2_cache_put(s->l2_cache, l2);
         if (done < 0) {
             return (int)done;
         }
         offset += (uint64_t)done;
-        buf += done;
         len -= (uint64_t)done;
     }
     return maybe_apply_frees(s, errp);
+}
+
+static int write_linear(Qcow2State *s, uint64_t offset, const uint8_t *buf,
+                        uint64_t len, GError **errp)
+{
+    struct iovec v = { (void *)buf, len };
+    IovCursor c;
+    iov_cursor_init(&c, &v, 1);
+    return write_vec(s, offset, &c, len, errp);
 }
 
 int qcow2_pwritev(BlockDriverState *bs, uint64_t offset,
@@ -337,11 +444,16 @@ int qcow2_pwritev(BlockDriverState *bs, uint64_t offset,
 {
     Qcow2State *s = bs->opaque;
     int r = prepare_write(s, errp);
-    for (int i = 0; r == 0 && i < niov; i++) {
-        r = write_linear(s, offset, iov[i].iov_base, iov[i].iov_len, errp);
-        offset += iov[i].iov_len;
+    if (r < 0) {
+        return r;
     }
-    return r;
+    IovCursor c;
+    uint64_t len = 0;
+    for (int i = 0; i < niov; i++) {
+        len += iov[i].iov_len;
+    }
+    iov_cursor_init(&c, iov, niov);
+    return write_vec(s, offset, &c, len, errp);
 }
 
 /* Does guest cluster data currently read as zeroes without any work? */

@@ -64,6 +64,7 @@ static void free_state(Qcow2State *s)
     g_free(s->l1_table);
     g_free(s->refcount_table);
     free(s->cluster_buf);
+    g_free(s->iov_scratch);
     free(s->cow_head);
     free(s->cow_tail);
     g_free(s->compressed_buf);
@@ -213,6 +214,7 @@ static int qcow2_open(BlockDriverState *bs, const BlockOpenOptions *opts,
     s->dirty_on_disk = s->h.incompatible_features & QCOW2_INCOMPAT_DIRTY;
     s->pending_frees = g_array_new(FALSE, FALSE, sizeof(Qcow2PendingFree));
     s->cluster_buf = aligned_buffer(s->cluster_size);
+    s->iov_scratch = g_new(struct iovec, QCOW2_IOV_SCRATCH);
     s->cow_head = aligned_buffer(s->cluster_size);
     s->cow_tail = aligned_buffer(s->cluster_size);
     s->compressed_buf_size = 2 * s->cluster_size;

@@ -19,9 +19,13 @@
 
 #include "block/block.h"
 #include "block/host-file.h"
+#include "block/iov-cursor.h"
 #include "block/qcow2-format.h"
 
 #include <zlib.h>
+
+/* Buffers per host readv/writev of a guest request (Linux's IOV_MAX). */
+#define QCOW2_IOV_SCRATCH 1024
 
 typedef struct Qcow2Cache Qcow2Cache;
 
@@ -119,6 +123,8 @@ typedef struct Qcow2State {
     /* Where the next compressed cluster may start (0: a fresh cluster). */
     uint64_t compressed_cursor;
     uint8_t *cluster_buf;          /* scratch: one decompressed cluster */
+    struct iovec *iov_scratch;     /* QCOW2_IOV_SCRATCH entries: sub-vectors
+                                      of a request for one host readv/writev */
     uint8_t *cow_head;             /* scratch: old data before a write */
     uint8_t *cow_tail;             /* scratch: old data after a write */
     uint8_t *compressed_buf;       /* scratch: compressed input */

@@ -88,6 +88,13 @@ static int raw_preadv(BlockDriverState *bs, uint64_t offset,
     return host_file_preadv(&s->file, offset, iov, niov, errp);
 }
 
+static int raw_try_preadv(BlockDriverState *bs, uint64_t offset,
+                          const struct iovec *iov, int niov)
+{
+    RawState *s = bs->opaque;
+    return host_file_try_preadv(&s->file, offset, iov, niov);
+}
+
 static int raw_pwritev(BlockDriverState *bs, uint64_t offset,
                        const struct iovec *iov, int niov, GError **errp)
 {
@@ -174,6 +181,7 @@ const BlockDriver bdrv_raw = {
     .close = raw_close,
     .create = raw_create,
     .preadv = raw_preadv,
+    .try_preadv = raw_try_preadv,
     .pwritev = raw_pwritev,
     .write_zeroes = raw_write_zeroes,
     .discard = raw_discard,
