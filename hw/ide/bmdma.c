@@ -30,12 +30,15 @@
 void bmdma_init(BMDMA *bm)
 {
     bm->iov = g_new(struct iovec, IDE_MAX_PRD);
+    bm->gpa = g_new(uint64_t, IDE_MAX_PRD);
 }
 
 void bmdma_cleanup(BMDMA *bm)
 {
     g_free(bm->iov);
     bm->iov = NULL;
+    g_free(bm->gpa);
+    bm->gpa = NULL;
 }
 
 void bmdma_reset(BMDMA *bm)
@@ -53,16 +56,18 @@ static bool region_writable(AddressSpace *as, uint64_t addr)
     return fr && !fr->mr->readonly_for_guest;
 }
 
-static void add_iov(BMDMA *bm, uint8_t *p, size_t n)
+static void add_iov(BMDMA *bm, uint64_t gpa, uint8_t *p, size_t n)
 {
     struct iovec *last = bm->niov ? &bm->iov[bm->niov - 1] : NULL;
 
-    if (last && (uint8_t *)last->iov_base + last->iov_len == p) {
+    if (last && (uint8_t *)last->iov_base + last->iov_len == p &&
+        bm->gpa[bm->niov - 1] + last->iov_len == gpa) {
         last->iov_len += n;
         return;
     }
     bm->iov[bm->niov].iov_base = p;
     bm->iov[bm->niov].iov_len = n;
+    bm->gpa[bm->niov] = gpa;
     bm->niov++;
 }
 
@@ -113,6 +118,13 @@ static void aio_done(IDEDrive *d, int ret)
         d->dma_complete(d, ret);
         return;
     }
+    if (d->dma_op != DMA_MEM_TO_DISK) {
+        /* data read from the disk may be code the guest runs next */
+        for (unsigned i = 0; i < ch->bm.niov; i++) {
+            address_space_notify_written(ch->dma_as, ch->bm.gpa[i],
+                                         ch->bm.iov[i].iov_len);
+        }
+    }
     finish_run(ch, d, ch->bm.pending);
 }
 
@@ -155,7 +167,7 @@ static void run(IDEChannel *ch, IDEDrive *d)
                 fail(ch, d);
                 return;
             }
-            add_iov(bm, p, n);
+            add_iov(bm, addr, p, n);
         }
         got += n;
         if (ld32(e + 4) & PRD_EOT) {

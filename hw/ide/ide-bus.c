@@ -249,14 +249,9 @@ void ide_io_error_report(IDEDrive *d, const char *what)
 
 /* ---- asynchronous block requests ---- */
 
-static void aio_cb(void *opaque, int ret)
+/* A block request finished; the machine lock is held. */
+static void aio_complete(IDEDrive *d, int ret)
 {
-    IDEDrive *d = opaque;
-    GMutex *lock = d->ch->lock;
-
-    if (lock) {
-        g_mutex_lock(lock);
-    }
     d->aio_busy = false;
     if (d->aio_is_dma) {
         d->aio_is_dma = false;
@@ -272,11 +267,25 @@ static void aio_cb(void *opaque, int ret)
         d->aio_done = NULL;
         done(d, ret);
     }
+}
+
+static void aio_cb(void *opaque, int ret)
+{
+    IDEDrive *d = opaque;
+    GMutex *lock = d->ch->lock;
+
+    if (lock) {
+        g_mutex_lock(lock);
+    }
+    aio_complete(d, ret);
     if (lock) {
         g_mutex_unlock(lock);
     }
 }
 
+/* Every caller submits as its last step, so a read served at once from the
+ * host page cache (blk_try_preadv) completes here, as a very fast disk
+ * would, without a worker thread and a main-loop round trip. */
 void ide_aio_submit(IDEDrive *d, bool write, uint64_t offset,
                     const struct iovec *iov, int niov,
                     void (*done)(IDEDrive *d, int ret))
@@ -286,6 +295,8 @@ void ide_aio_submit(IDEDrive *d, bool write, uint64_t offset,
     d->status |= ST_BSY;
     if (write) {
         blk_aio_pwritev(d->blk, offset, iov, niov, aio_cb, d);
+    } else if (blk_try_preadv(d->blk, offset, iov, niov) == 0) {
+        aio_complete(d, 0);
     } else {
         blk_aio_preadv(d->blk, offset, iov, niov, aio_cb, d);
     }

@@ -167,6 +167,7 @@ typedef struct BMDMA {
     bool exhausted;        /* the last run used up the PRD table exactly */
     unsigned niov;
     struct iovec *iov;     /* IDE_MAX_PRD entries, allocated at init */
+    uint64_t *gpa;         /* guest address of each iov entry */
 } BMDMA;
 
 struct IDEChannel {
