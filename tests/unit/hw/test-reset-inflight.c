@@ -6,13 +6,16 @@
  * returned.
  *
  * To have requests really in flight, this test is linked with
- * -Wl,--wrap=pread64,--wrap=preadv64: while `slow_reads` is set, every read
- * of a block worker thread sleeps before it reads, so the reads are still
- * pending when the test resets the device right after starting them.
+ * -Wl,--wrap=pread64,--wrap=preadv64,--wrap=preadv64v2: while `slow_reads`
+ * is set, the devices' non-blocking reads find nothing in the page cache
+ * (preadv2 with RWF_NOWAIT fails with EAGAIN) and every read of a block
+ * worker thread sleeps before it reads, so the reads are still pending
+ * when the test resets the device right after starting them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -42,6 +45,10 @@ ssize_t __real_pread64(int fd, void *buf, size_t n, off_t off);
 ssize_t __real_preadv64(int fd, const struct iovec *iov, int niov, off_t off);
 ssize_t __wrap_pread64(int fd, void *buf, size_t n, off_t off);
 ssize_t __wrap_preadv64(int fd, const struct iovec *iov, int niov, off_t off);
+ssize_t __real_preadv64v2(int fd, const struct iovec *iov, int niov, off_t off,
+                          int flags);
+ssize_t __wrap_preadv64v2(int fd, const struct iovec *iov, int niov, off_t off,
+                          int flags);
 
 ssize_t __wrap_pread64(int fd, void *buf, size_t n, off_t off)
 {
@@ -57,6 +64,16 @@ ssize_t __wrap_preadv64(int fd, const struct iovec *iov, int niov, off_t off)
         g_usleep(SLOW_READ_US);
     }
     return __real_preadv64(fd, iov, niov, off);
+}
+
+ssize_t __wrap_preadv64v2(int fd, const struct iovec *iov, int niov, off_t off,
+                          int flags)
+{
+    if (slow_reads && (flags & RWF_NOWAIT)) {
+        errno = EAGAIN;
+        return -1;
+    }
+    return __real_preadv64v2(fd, iov, niov, off, flags);
 }
 
 static void fill_file(const char *path, uint8_t v, size_t size)
