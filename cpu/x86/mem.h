@@ -92,7 +92,7 @@ static inline void x86_probe_write(X86Cpu *cpu, uint64_t lin, unsigned size)
     }
     x86_translate(cpu, lin, ACC_WRITE, cpu->mmu_idx);
     if (((lin + size - 1) ^ lin) & X86_PAGE_MASK) {
-        x86_translate(cpu, lin + size - 1, ACC_WRITE, cpu->mmu_idx);
+        x86_translate(cpu, (lin + size - 1) & X86_PAGE_MASK, ACC_WRITE, cpu->mmu_idx);
     }
 }
 

@@ -369,10 +369,11 @@ uint64_t x86_ld_slow(X86Cpu *cpu, uint64_t va, unsigned size, int mmu_idx)
         x86_debug_data(cpu, va, size, false);
     }
     if (((va & 0xfff) + size) > 0x1000) {
-        /* crossing a page: byte by byte, both pages checked first */
+        /* crossing a page: byte by byte, both pages checked first (a
+         * fault on the second reports its first byte in CR2) */
         X86TlbEntry *e;
         lookup(cpu, va, ACC_READ, mmu_idx, &e);
-        lookup(cpu, va + size - 1, ACC_READ, mmu_idx, &e);
+        lookup(cpu, (va + size - 1) & X86_PAGE_MASK, ACC_READ, mmu_idx, &e);
         uint64_t v = 0;
         for (unsigned i = 0; i < size; i++) {
             v |= x86_ld_slow(cpu, va + i, 1, mmu_idx) << (8 * i);
@@ -402,7 +403,7 @@ void x86_st_slow(X86Cpu *cpu, uint64_t va, uint64_t val, unsigned size,
     if (((va & 0xfff) + size) > 0x1000) {
         X86TlbEntry *e;
         lookup(cpu, va, ACC_WRITE, mmu_idx, &e);
-        lookup(cpu, va + size - 1, ACC_WRITE, mmu_idx, &e);
+        lookup(cpu, (va + size - 1) & X86_PAGE_MASK, ACC_WRITE, mmu_idx, &e);
         for (unsigned i = 0; i < size; i++) {
             x86_st_slow(cpu, va + i, (val >> (8 * i)) & 0xff, 1, mmu_idx);
         }
