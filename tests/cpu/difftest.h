@@ -74,6 +74,7 @@ typedef struct DiffGen {
 extern const DiffGen gen_int;
 extern const DiffGen gen_x87;
 extern const DiffGen gen_sse;
+extern const DiffGen gen_exc;
 
 enum { CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800,
        ALL = CF | PF | AF | ZF | SF | OF };
