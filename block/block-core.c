@@ -324,11 +324,19 @@ int bdrv_preadv(BlockDriverState *bs, uint64_t offset,
 int bdrv_try_preadv(BlockDriverState *bs, uint64_t offset,
                     const struct iovec *iov, int niov)
 {
-    if (!bs->drv->try_preadv || !bs->drv->thread_safe ||
+    if (!bs->drv->try_preadv ||
         check_request(bs, offset, iov_size(iov, niov), false, NULL) < 0) {
         return -EAGAIN;
     }
-    return bs->drv->try_preadv(bs, offset, iov, niov);
+    /* A driver serialized by bs->lock is tried only when it is idle. */
+    if (!bs->drv->thread_safe && !g_mutex_trylock(&bs->lock)) {
+        return -EAGAIN;
+    }
+    int r = bs->drv->try_preadv(bs, offset, iov, niov);
+    if (!bs->drv->thread_safe) {
+        g_mutex_unlock(&bs->lock);
+    }
+    return r;
 }
 
 int bdrv_pread(BlockDriverState *bs, uint64_t offset, void *buf, size_t bytes,

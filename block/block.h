@@ -144,10 +144,11 @@ struct BlockDriver {
                   const struct iovec *iov, int niov, GError **errp);
     int (*pwritev)(BlockDriverState *bs, uint64_t offset,
                    const struct iovec *iov, int niov, GError **errp);
-    /* Optional, thread_safe drivers only: preadv if it can finish without
-     * waiting for the disk (data in the host page cache), else -EAGAIN
-     * (the buffers may then hold part of the data; the caller reads again
-     * the ordinary way).  Called on device (vCPU) threads. */
+    /* Optional: preadv if it can finish without waiting for the disk
+     * (metadata cached, data in the host page cache), else -EAGAIN (the
+     * buffers may then hold part of the data; the caller reads again the
+     * ordinary way).  Called on device (vCPU) threads, under bs->lock for
+     * drivers that are not thread_safe (skipped when that lock is busy). */
     int (*try_preadv)(BlockDriverState *bs, uint64_t offset,
                       const struct iovec *iov, int niov);
     int (*write_zeroes)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,

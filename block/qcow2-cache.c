@@ -232,6 +232,19 @@ int qcow2_cache_get(Qcow2Cache *c, uint64_t offset, void **table,
     return get(c, offset, table, true, errp);
 }
 
+bool qcow2_cache_get_cached(Qcow2Cache *c, uint64_t offset, void **table)
+{
+    int i = offset && offset % c->table_size == 0 ? find(c, offset) : -1;
+    if (i < 0) {
+        return false;
+    }
+    CacheEntry *e = &c->entries[i];
+    e->pins++;
+    e->last_use = ++c->use_counter;
+    *table = table_of(c, i);
+    return true;
+}
+
 int qcow2_cache_get_empty(Qcow2Cache *c, uint64_t offset, void **table,
                           GError **errp)
 {

@@ -82,6 +82,26 @@ int qcow2_l2_lookup(Qcow2State *s, uint64_t guest_offset, uint64_t **l2,
     return qcow2_cache_get(s->l2_cache, l2_off, (void **)l2, errp);
 }
 
+int qcow2_l2_lookup_cached(Qcow2State *s, uint64_t guest_offset,
+                           uint64_t **l2, uint64_t *l2_index)
+{
+    uint64_t i1 = l1_index_of(s, guest_offset);
+    *l2 = NULL;
+    *l2_index = l2_index_of(s, guest_offset);
+    if (i1 >= s->h.l1_size) {
+        return 0;
+    }
+    uint64_t l2_off = s->l1_table[i1] & QCOW2_L1E_OFFSET_MASK;
+    if (l2_off == 0) {
+        return 0;
+    }
+    if ((l2_off & (s->cluster_size - 1)) || l2_off >= s->file_end ||
+        !qcow2_cache_get_cached(s->l2_cache, l2_off, (void **)l2)) {
+        return -EAGAIN;
+    }
+    return 0;
+}
+
 int qcow2_l1_write_entry(Qcow2State *s, uint64_t index, uint64_t value,
                          GError **errp)
 {

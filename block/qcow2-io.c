@@ -248,6 +248,122 @@ int qcow2_preadv(BlockDriverState *bs, uint64_t offset,
     return read_vec(s, offset, &c, len, errp);
 }
 
+/* ---- reads that must not wait (qcow2_try_preadv) ---- */
+
+static int try_host_run(Qcow2State *s, uint64_t host, IovCursor *c,
+                        uint64_t len)
+{
+    while (len > 0) {
+        uint64_t got;
+        int n = iov_cursor_take(c, s->iov_scratch, QCOW2_IOV_SCRATCH, len,
+                                &got);
+        if (got == 0 || host_file_try_preadv(&s->file, host, s->iov_scratch,
+                                             n) < 0) {
+            return -EAGAIN;
+        }
+        host += got;
+        len -= got;
+    }
+    return 0;
+}
+
+/* Zeroes for entries that read as such without the backing file. */
+static int try_zeroes(Qcow2State *s, Qcow2ClusterKind kind, uint64_t guest,
+                      IovCursor *c, uint64_t len)
+{
+    BlockDriverState *backing = s->bs->backing;
+    if (kind != QCOW2_CLUSTER_ZERO_PLAIN && kind != QCOW2_CLUSTER_ZERO_ALLOC &&
+        (kind != QCOW2_CLUSTER_UNALLOCATED ||
+         (backing && guest < backing->total_size))) {
+        return -EAGAIN;
+    }
+    while (len > 0) {
+        struct iovec piece;
+        uint64_t got;
+        iov_cursor_take(c, &piece, 1, len, &got);
+        if (got == 0) {
+            return -EAGAIN;
+        }
+        memset(piece.iov_base, 0, got);
+        len -= got;
+    }
+    return 0;
+}
+
+/* One L2 table's part of the request, from the cached table l2. */
+static int try_read_in_table(Qcow2State *s, uint64_t *l2, uint64_t idx,
+                             uint64_t offset, IovCursor *c, uint64_t chunk)
+{
+    uint64_t cs = s->cluster_size;
+    while (chunk > 0) {
+        uint64_t in_off = offset & (cs - 1);
+        uint64_t entry = qcow2_l2_get(l2, idx);
+        Qcow2ClusterKind kind = qcow2_l2_entry_kind(s, entry);
+        uint64_t run = MIN(chunk, cs - in_off), n = 1;
+        int r;
+        if (kind == QCOW2_CLUSTER_NORMAL) {
+            uint64_t host = entry & QCOW2_L2E_OFFSET_MASK;
+            while (run < chunk) {
+                uint64_t next = qcow2_l2_get(l2, idx + n);
+                if (qcow2_l2_entry_kind(s, next) != QCOW2_CLUSTER_NORMAL ||
+                    (next & QCOW2_L2E_OFFSET_MASK) != host + n * cs) {
+                    break;
+                }
+                run = MIN(chunk, run + cs);
+                n++;
+            }
+            /* what normal_host_offset and read_vec would call corrupt */
+            if ((host & (cs - 1)) || host < cs || host >= s->file_end ||
+                host + in_off + run > s->file_end + cs) {
+                return -EAGAIN;
+            }
+            r = try_host_run(s, host + in_off, c, run);
+        } else {
+            r = try_zeroes(s, kind, offset, c, run);
+        }
+        if (r < 0) {
+            return r;
+        }
+        offset += run;
+        chunk -= run;
+        idx += n;
+    }
+    return 0;
+}
+
+int qcow2_try_preadv(BlockDriverState *bs, uint64_t offset,
+                     const struct iovec *iov, int niov)
+{
+    Qcow2State *s = bs->opaque;
+    IovCursor c;
+    uint64_t len = 0;
+    for (int i = 0; i < niov; i++) {
+        len += iov[i].iov_len;
+    }
+    iov_cursor_init(&c, iov, niov);
+    while (len > 0) {
+        uint64_t *l2;
+        uint64_t idx;
+        if (qcow2_l2_lookup_cached(s, offset, &l2, &idx) < 0) {
+            return -EAGAIN;
+        }
+        uint64_t chunk = MIN(len, bytes_left_in_table(s, offset));
+        int r;
+        if (l2) {
+            r = try_read_in_table(s, l2, idx, offset, &c, chunk);
+            qcow2_cache_put(s->l2_cache, l2);
+        } else {
+            r = try_zeroes(s, QCOW2_CLUSTER_UNALLOCATED, offset, &c, chunk);
+        }
+        if (r < 0) {
+            return r;
+        }
+        offset += chunk;
+        len -= chunk;
+    }
+    return 0;
+}
+
 static int prepare_write(Qcow2State *s, GError **errp)
 {
     int r = qcow2_mark_dirty(s, errp);

@@ -366,6 +366,7 @@ const BlockDriver bdrv_qcow2 = {
     .close = qcow2_close,
     .create = qcow2_create,
     .preadv = qcow2_preadv,
+    .try_preadv = qcow2_try_preadv,
     .pwritev = qcow2_pwritev,
     .write_zeroes = qcow2_write_zeroes,
     .discard = qcow2_discard,

@@ -173,6 +173,9 @@ int qcow2_cache_get(Qcow2Cache *c, uint64_t offset, void **table,
                     GError **errp);
 int qcow2_cache_get_empty(Qcow2Cache *c, uint64_t offset, void **table,
                           GError **errp);
+/* Like qcow2_cache_get, only if the table is in the cache already (no I/O):
+ * false otherwise. */
+bool qcow2_cache_get_cached(Qcow2Cache *c, uint64_t offset, void **table);
 void qcow2_cache_put(Qcow2Cache *c, void *table);
 void qcow2_cache_mark_dirty(Qcow2Cache *c, void *table);
 int qcow2_cache_write_dirty(Qcow2Cache *c, GError **errp);
@@ -210,6 +213,10 @@ int qcow2_validate_table_offset(Qcow2State *s, uint64_t offset,
 /* The L2 table covering guest offset; *l2 is NULL if none (lookup only). */
 int qcow2_l2_lookup(Qcow2State *s, uint64_t guest_offset, uint64_t **l2,
                     uint64_t *l2_index, GError **errp);
+/* Same without I/O: -EAGAIN when the table is not cached or its offset
+ * looks wrong (the ordinary lookup then reports it). */
+int qcow2_l2_lookup_cached(Qcow2State *s, uint64_t guest_offset,
+                           uint64_t **l2, uint64_t *l2_index);
 /* Same, but allocates or un-shares the table so that it can be changed. */
 int qcow2_l2_for_write(Qcow2State *s, uint64_t guest_offset, uint64_t **l2,
                        uint64_t *l2_index, GError **errp);
@@ -222,6 +229,10 @@ static inline uint64_t qcow2_l2_get(const uint64_t *l2, uint64_t i);
 static inline void qcow2_l2_set(uint64_t *l2, uint64_t i, uint64_t v);
 
 /* ---- qcow2-io.c ---- */
+/* A read done only from cached metadata and the host page cache; -EAGAIN
+ * for anything else (backing file, compressed clusters, cache misses). */
+int qcow2_try_preadv(BlockDriverState *bs, uint64_t offset,
+                     const struct iovec *iov, int niov);
 int qcow2_preadv(BlockDriverState *bs, uint64_t offset,
                  const struct iovec *iov, int niov, GError **errp);
 int qcow2_pwritev(BlockDriverState *bs, uint64_t offset,

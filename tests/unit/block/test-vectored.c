@@ -4,7 +4,8 @@
  * writes whose buffers are cut at arbitrary places (across clusters, over
  * fresh and allocated clusters, more buffers than one host writev takes)
  * read back byte for byte and leave a consistent image; raw's non-blocking
- * read returns the data or declines, never anything else.
+ * and qcow2's non-blocking reads return the data or decline, never
+ * anything else.
  */
 #include "block/block.h"
 #include "block/iov-cursor.h"
@@ -182,17 +183,42 @@ static void test_try_read(void **state)
     unlink(path);
     g_free(path);
 
-    /* qcow2 has no non-blocking read: always declined. */
+    /* qcow2: never-written clusters read as zeroes without any I/O;
+     * written ones come from the cache or are declined; clusters of a
+     * backing file are always declined. */
+    char *base = g_strdup_printf("%s/kestrel-tryread-base-%d.qcow2",
+                                 g_get_tmp_dir(), (int)getpid());
+    assert_int_equal(bdrv_create("qcow2", base, &co, NULL), 0);
+    oo.format = "qcow2";
+    bs = bdrv_open(base, &oo, NULL);
+    assert_non_null(bs);
+    memset(back, 0x55, sizeof(back));
+    assert_int_equal(bdrv_try_preadv(bs, 4096, v, 2), 0);
+    for (size_t i = 0; i < sizeof(back); i++) {
+        assert_int_equal(back[i], 0);
+    }
+    assert_int_equal(bdrv_pwrite(bs, 65536 - 512, buf, sizeof(buf), NULL), 0);
+    r = bdrv_try_preadv(bs, 65536 - 512, v, 2);
+    assert_true(r == 0 || r == -EAGAIN);
+    if (r == 0) {
+        assert_memory_equal(back, buf, sizeof(buf));
+    }
+    bdrv_close(bs);
     path = g_strdup_printf("%s/kestrel-tryread-%d.qcow2", g_get_tmp_dir(),
                            (int)getpid());
-    assert_int_equal(bdrv_create("qcow2", path, &co, NULL), 0);
-    oo.format = "qcow2";
+    BlockCreateOptions over = { .size = 1 << 20, .backing_file = base,
+                                .backing_format = "qcow2" };
+    assert_int_equal(bdrv_create("qcow2", path, &over, NULL), 0);
     bs = bdrv_open(path, &oo, NULL);
     assert_non_null(bs);
-    assert_int_equal(bdrv_try_preadv(bs, 0, v, 2), -EAGAIN);
+    assert_int_equal(bdrv_try_preadv(bs, 65536, v, 2), -EAGAIN);
+    assert_int_equal(bdrv_preadv(bs, 65536 - 512, v, 2, NULL), 0);
+    assert_memory_equal(back, buf, sizeof(buf));
     bdrv_close(bs);
     unlink(path);
+    unlink(base);
     g_free(path);
+    g_free(base);
 }
 
 int main(void)
