@@ -12,7 +12,9 @@
  *   #GP/#SS: non-canonical addresses (64-bit), privileged instructions at
  *        CPL 3, INT n through a DPL 0 gate, segment limits (16-bit);
  *   #UD, #DE (division by zero, quotient overflow), INT3, INTO, #BR
- *        (BOUND).
+ *        (BOUND);
+ *   #PF right after a rotate whose flags the block overwrites later (the
+ *        fault must still see the rotate's CF and OF).
  * Not here: #AC (EFLAGS.AC with CR0.AM at CPL 3), which the software CPU
  * does not implement.
  * SDM vol. 3, chapter 6 (table 6-1) for the classes and error codes.
@@ -283,6 +285,39 @@ static void segment_limit(Gen *g)
     }
 }
 
+/* A rotate by an immediate, a register move, then a faulting load (or ALU
+ * with a faulting memory operand) and a register ADD: the software CPU's
+ * dead-flags pass runs the rotate without flags because the ADD overwrites
+ * them, and must still show the rotate's CF and OF in the fault's frame. */
+static void rotate_then_fault(Gen *g)
+{
+    unsigned size = g->m32 || rn(g, 2) ? 4 : 8;
+    unsigned rot = rn(g, 3), other = (rot + 1 + rn(g, 2)) % 3;
+    unsigned count = 1 + rn(g, size * 8 - 1);
+    if (size == 8) {
+        emit(g, 0x48);
+    }
+    emit(g, 0xc1);                                            /* rol/ror r, imm8 */
+    emit(g, (uint8_t)(0xc0 | (rn(g, 2) << 3) | rot));
+    emit(g, (uint8_t)count);
+    g->unknown &= ~(uint32_t)CF;
+    if (count == 1) {
+        g->unknown &= ~(uint32_t)OF;
+    } else {
+        g->unknown |= OF;
+    }
+    if (rn(g, 2)) {
+        emit(g, 0x89);                                        /* mov other, rot */
+        emit(g, (uint8_t)(0xc0 | (rot << 3) | other));
+    }
+    mov_esi(g, fault_addr(g, false, 4));
+    emit(g, rn(g, 2) ? 0x8b : 0x03);                          /* mov/add other, [rsi] */
+    emit(g, (uint8_t)((other << 3) | 6));
+    emit(g, 0x01);                                            /* add rot, other */
+    emit(g, (uint8_t)(0xc0 | (other << 3) | rot));
+    g->unknown &= ~(uint32_t)ALL;
+}
+
 static bool exc_one(Gen *g)
 {
     if (rn(g, 6)) {
@@ -290,7 +325,7 @@ static bool exc_one(Gen *g)
     }
     uint8_t *start = g->p;
     bool ok = true;
-    switch (rn(g, 12)) {
+    switch (rn(g, 13)) {
     case 0: if (g->m16) ok = false; else page_fault_data(g); break;
     case 1: if (g->m16) ok = false; else page_fault_string(g); break;
     case 2: if (g->m16) ok = false; else page_fault_stack(g); break;
@@ -301,6 +336,7 @@ static bool exc_one(Gen *g)
     case 7: ok = software_interrupt(g); break;
     case 8: if (!g->m32) ok = false; else bound_range(g); break;
     case 9: case 10: privileged(g); break;
+    case 12: if (g->m16) ok = false; else rotate_then_fault(g); break;
     default: if (!g->m16) ok = false; else segment_limit(g); break;
     }
     if (!ok) {
