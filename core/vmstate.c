@@ -62,6 +62,9 @@ static void load_fields(const VMStateDescription *d, uint8_t *base,
 void vmstate_save(const VMStateDescription *d, const void *opaque,
                   GByteArray *out)
 {
+    if (d->pre_save) {
+        d->pre_save((void *)opaque);
+    }
     uint16_t nlen = (uint16_t)strlen(d->name);
     uint32_t ver = d->version;
     uint32_t plen = (uint32_t)payload_size(d);

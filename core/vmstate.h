@@ -43,6 +43,12 @@ struct VMStateDescription {
     const VMStateField *fields; /* ends with VMSTATE_END */
     /* Called after a successful load, to recompute derived state. */
     bool (*post_load)(void *opaque, GError **errp);
+    /* Called by vmstate_save() before it reads the fields (top-level
+     * descriptions only): a device settles what is still under way (e.g.
+     * finishes disk requests in flight) so that its fields say it all.
+     * vmstate_save() runs on the main thread, with the vCPUs stopped and
+     * the machine lock held. */
+    void (*pre_save)(void *opaque);
 };
 
 #define VMSTATE_SCALAR_(st, f, t, n)                                           \

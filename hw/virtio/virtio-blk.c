@@ -13,6 +13,8 @@
  * block layer no longer runs any of this device's requests, so nothing
  * reaches guest RAM after it; their completions arrive later, are
  * recognised by the reset count and dropped without touching the rings.
+ * Saving the device's state first lets its requests in flight finish
+ * (virtio_blk_pre_save), so a snapshot never holds one.
  */
 #include "hw/virtio/virtio-blk.h"
 
@@ -103,11 +105,10 @@ static void request_done(void *opaque, int ret)
 
 static void process_queue(VirtioBlk *s, unsigned q);
 
-static gboolean batch_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+/* Fill the used rings with the requests that finished and interrupt once
+ * per queue.  Machine lock held. */
+static void complete_batch(VirtioBlk *s)
 {
-    VirtioBlk *s = *(VirtioBlk **)(src + 1);
-    g_source_set_ready_time(src, -1);
-    g_mutex_lock(&s->vdev.machine->lock);
     uint32_t touched = 0;
     BlkReq *req = s->done_head;
     s->done_head = s->done_tail = NULL;
@@ -122,6 +123,14 @@ static gboolean batch_dispatch(GSource *src, GSourceFunc cb, gpointer data)
             virtio_notify_queue(&s->vdev, q);
         }
     }
+}
+
+static gboolean batch_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+{
+    VirtioBlk *s = *(VirtioBlk **)(src + 1);
+    g_source_set_ready_time(src, -1);
+    g_mutex_lock(&s->vdev.machine->lock);
+    complete_batch(s);
     uint32_t stalled = s->stalled;
     s->stalled = 0;
     for (unsigned q = 0; q < s->vdev.nr_queues; q++) {
@@ -410,11 +419,33 @@ static void virtio_blk_unrealize(Device *dev)
     s->reqs = NULL;
 }
 
+/* Saving takes no request in flight: they finish first (their data is in
+ * guest RAM and their used entries in the ring before the state is read).
+ * No new request starts; whatever the driver has made available since is
+ * picked up after a load. */
+static void virtio_blk_pre_save(void *opaque)
+{
+    VirtioBlk *s = opaque;
+    blk_drain(s->blk);
+    complete_batch(s);
+}
+
 static bool virtio_blk_post_load(void *opaque, GError **errp)
 {
     VirtioBlk *s = opaque;
-    return virtio_pci_post_load(&s->vp, errp) &&
-           virtio_post_load(&s->vdev, errp);
+    if (!virtio_pci_post_load(&s->vp, errp) ||
+        !virtio_post_load(&s->vdev, errp)) {
+        return false;
+    }
+    /* Chains the driver made available (and perhaps kicked for) before the
+     * save: serve them now rather than wait for another kick. */
+    s->stalled = 0;
+    for (unsigned q = 0; q < s->vdev.nr_queues; q++) {
+        if (s->vdev.vqs[q].ready && virtqueue_pending(&s->vdev.vqs[q])) {
+            virtio_queue_kick(&s->vdev, q);
+        }
+    }
+    return true;
 }
 
 static const VMStateField virtio_blk_fields[] = {
@@ -428,6 +459,7 @@ static const VMStateDescription vmstate_virtio_blk = {
     .version = 1,
     .fields = virtio_blk_fields,
     .post_load = virtio_blk_post_load,
+    .pre_save = virtio_blk_pre_save,
 };
 
 static const Property virtio_blk_props[] = {

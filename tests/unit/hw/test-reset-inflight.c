@@ -3,7 +3,8 @@
  * driver writes 0 to device_status, or a machine reset) and a PIIX3 IDE
  * machine reset while bus-master DMA reads are under way must not let those
  * reads write guest RAM, or push used-ring entries, once the reset has
- * returned.
+ * returned.  Saving virtio-blk's state with reads in flight finishes them
+ * first, and the state loads back into a reset device.
  *
  * To have requests really in flight, this test is linked with
  * -Wl,--wrap=pread64,--wrap=preadv64,--wrap=preadv64v2: while `slow_reads`
@@ -202,6 +203,47 @@ static void test_virtio_machine_reset(void **state)
     reset_with_reads_in_flight(*state, true);
 }
 
+/* Saving the device's state with reads in flight: they finish first, so
+ * the state and guest RAM agree; loading it into the reset device lets the
+ * driver carry on from where the used ring stood. */
+static void test_virtio_save_with_reads_in_flight(void **state)
+{
+    VFix *f = *state;
+    uint8_t *ram = f->t->m.ram;
+    Device *dev = &f->vd.dev->parent;
+    assert_true(vd_init(&f->vd, features) & VIRTIO_STATUS_DRIVER_OK);
+    memset(ram + VD_DATA, GUEST_FILL, NR_REQS * REQ_BYTES);
+    slow_reads = 1;
+    start_reads(f);
+    GByteArray *saved = g_byte_array_new();
+    vmstate_save(dev->cls->vmsd, dev, saved);
+    slow_reads = 0;
+    /* Everything in flight completed into guest RAM and the used ring. */
+    assert_int_equal(vd_used_idx(&f->vd), NR_REQS);
+    for (unsigned i = 0; i < NR_REQS; i++) {
+        assert_int_equal(ram[VD_STATUS + i], VIRTIO_BLK_S_OK);
+    }
+    for (unsigned i = 0; i < NR_REQS * REQ_BYTES; i++) {
+        assert_int_equal(ram[VD_DATA + i], DISK_FILL);
+    }
+    f->vd.used_seen = NR_REQS;
+    /* A machine reset, then the saved state back. */
+    dev->cls->reset(dev);
+    size_t used = 0;
+    GError *err = NULL;
+    assert_true(vmstate_load(dev->cls->vmsd, dev, saved->data, saved->len,
+                             &used, &err));
+    assert_int_equal(used, saved->len);
+    g_byte_array_unref(saved);
+    assert_true(vd_status(&f->vd) & VIRTIO_STATUS_DRIVER_OK);
+    /* The next request's used entry follows the saved ones. */
+    memset(ram + VD_DATA, 0, 512);
+    assert_int_equal(vd_blk_request(&f->vd, VIRTIO_BLK_T_IN, 1, VD_DATA, 512,
+                                    false), VIRTIO_BLK_S_OK);
+    assert_int_equal(vd_used_idx(&f->vd), NR_REQS + 1);
+    assert_int_equal(ram[VD_DATA], DISK_FILL);
+}
+
 /* ---- IDE bus-master DMA ---- */
 
 #define IDE_RAM (4u << 20)
@@ -275,6 +317,8 @@ int main(void)
                                         vteardown),
         cmocka_unit_test_setup_teardown(test_virtio_machine_reset, vsetup,
                                         vteardown),
+        cmocka_unit_test_setup_teardown(test_virtio_save_with_reads_in_flight,
+                                        vsetup, vteardown),
         cmocka_unit_test(test_ide_machine_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
