@@ -18,7 +18,9 @@
  *     checks that nothing lands in the buffers or the used ring afterwards,
  *     then brings the device up again and reads.
  * Completions are waited for with HLT (a periodic LAPIC timer only bounds
- * the wait), so the MSI-X message must wake a halted CPU.
+ * the wait), so the MSI-X message must wake a halted CPU.  With "bench=1"
+ * on the command line it only brings the device up and times notify writes
+ * ("rounds=N" of them), for bench/boot.
  */
 #include "lib/idt.h"
 #include "lib/kernel.h"
@@ -468,23 +470,22 @@ static void test_vector_moves(void)
                       wait_irq(&queue_irqs, before));
 }
 
-static void test_notify_cost(void)
+static void test_notify_cost(unsigned rounds)
 {
-    enum { ROUNDS = 2000 };
     irq_disable();
     uint64_t t0 = rdtsc();
-    for (unsigned i = 0; i < ROUNDS; i++) {
+    for (unsigned i = 0; i < rounds; i++) {
         wr16(notify, 0);  /* nothing new in the ring: no request */
     }
     uint64_t t1 = rdtsc();
-    for (unsigned i = 0; i < ROUNDS; i++) {
+    for (unsigned i = 0; i < rounds; i++) {
         wr16(common + C_Q_SELECT, 0);
     }
     uint64_t t2 = rdtsc();
     irq_enable();
     kprintf("virtio-blk: %u cycles per notify write, %u per common "
-            "configuration write\n", (unsigned)((t1 - t0) / ROUNDS),
-            (unsigned)((t2 - t1) / ROUNDS));
+            "configuration write\n", (unsigned)((t1 - t0) / rounds),
+            (unsigned)((t2 - t1) / rounds));
 }
 
 static uint32_t checksum(const uint8_t *p, unsigned n)
@@ -547,11 +548,16 @@ void kmain(const struct mb_info *info)
         kprintf("virtio-blk: want a disk of 512 sectors or more\n");
         test_finish("virtio-blk", 0);
     }
+    if (cmdline_uint("bench", 0)) {
+        /* bench/boot: only the notify cost. */
+        test_notify_cost(cmdline_uint("rounds", 20000));
+        test_finish("virtio-blk", 1);
+    }
     test_read_host_data();
     test_write_read_back();
     test_masked_vector();
     test_vector_moves();
-    test_notify_cost();
+    test_notify_cost(2000);
     test_reset_after_kick();
     check("no configuration interrupt", config_irqs == 0);
     kprintf("virtio-blk: %u queue interrupts\n", queue_irqs + alt_irqs);
