@@ -42,6 +42,9 @@ struct BlockRequest {
 struct BlockBackend {
     BlockDriverState *bs;
     AioPool *pool;
+    /* Devices submit on vCPU threads (holding the machine lock) and the
+     * main loop completes (without it): the free list has its own lock. */
+    GMutex free_lock;
     BlockRequest *free_list;
     GPtrArray *all_requests;
     GMutex error_lock;
@@ -122,6 +125,7 @@ BlockBackend *blk_open(const char *filename, const BlockBackendOptions *opts,
     blk->pool = aio_pool_new(o->context, o->io_threads ? o->io_threads : 4);
     blk->all_requests = g_ptr_array_new_with_free_func(g_free);
     g_mutex_init(&blk->error_lock);
+    g_mutex_init(&blk->free_lock);
     if (!blk->pool) {
         g_set_error(errp, BLOCK_ERROR, ENOMEM, "Could not start I/O threads");
         blk_close(blk);
@@ -147,6 +151,7 @@ void blk_close(BlockBackend *blk)
     bdrv_close(blk->bs);
     g_ptr_array_free(blk->all_requests, TRUE);
     g_mutex_clear(&blk->error_lock);
+    g_mutex_clear(&blk->free_lock);
     g_free(blk->last_error);
     g_free(blk);
 }
@@ -224,8 +229,10 @@ static void complete_request(AioTask *task, int ret)
     if (req->iov != req->inline_iov) {
         g_free(req->iov);
     }
+    g_mutex_lock(&blk->free_lock);
     req->next_free = blk->free_list;
     blk->free_list = req;
+    g_mutex_unlock(&blk->free_lock);
     cb(opaque, ret);
 }
 
@@ -233,6 +240,7 @@ static BlockRequest *get_request(BlockBackend *blk, RequestType type,
                                  uint64_t offset, BlockCompletionFunc *cb,
                                  void *opaque)
 {
+    g_mutex_lock(&blk->free_lock);
     BlockRequest *req = blk->free_list;
     if (req) {
         blk->free_list = req->next_free;
@@ -240,6 +248,7 @@ static BlockRequest *get_request(BlockBackend *blk, RequestType type,
         req = g_new0(BlockRequest, 1);
         g_ptr_array_add(blk->all_requests, req);
     }
+    g_mutex_unlock(&blk->free_lock);
     req->task.work = run_request;
     req->task.done = complete_request;
     req->blk = blk;
