@@ -47,4 +47,5 @@ void x86_update_mode(X86Cpu *cpu)
         x86_seg_cache_update(cpu, i);
     }
     x86_debug_update(cpu);
+    x86_align_check_update(cpu);
 }

@@ -140,6 +140,9 @@ void x86_set_rflags(X86Cpu *cpu, uint64_t value, uint64_t mask)
     cpu->cc_op = CC_OP(CC_EFLAGS, 0);
     cpu->cc_src = v & X86_ARITH_FLAGS;
     cpu->env->rflags = v & ~(uint64_t)X86_ARITH_FLAGS;
+    if (unlikely((v ^ cur) & X86_FLAG_AC)) {
+        x86_align_check_update(cpu);
+    }
     if (unlikely(v & (X86_FLAG_TF | X86_FLAG_RF))) {
         /* single-step or RF: leave the block for the debug loop (debug.c) */
         cpu->debug_active = true;

@@ -17,6 +17,28 @@ void x86_tlb_flush(X86Cpu *cpu)
     cpu->tlb_gen++;
 }
 
+/* Alignment checking (SDM vol. 3, 6.15 "Interrupt 17"): data accesses at
+ * CPL 3 of 2, 4 or 8 bytes not aligned to their size raise #AC(0) while
+ * CR0.AM and RFLAGS.AC are set.  User TLB entries then take the slow paths,
+ * which check after the translation (a page fault comes first). */
+void x86_align_check_update(X86Cpu *cpu)
+{
+    const X86State *env = cpu->env;
+    bool on = (env->cr0 & X86_CR0_AM) && (env->rflags & X86_FLAG_AC) && cpu->cpl == 3;
+    if (on != cpu->align_check) {
+        cpu->align_check = on;
+        x86_tlb_flush(cpu);
+    }
+}
+
+static inline void check_alignment(X86Cpu *cpu, uint64_t va, unsigned size, int mmu_idx)
+{
+    if (unlikely(cpu->align_check) && mmu_idx == MMU_USER &&
+        (size == 2 || size == 4 || size == 8) && (va & (size - 1))) {
+        x86_raise_err(cpu, EXC_AC, 0);
+    }
+}
+
 void x86_tlb_flush_page(X86Cpu *cpu, uint64_t vaddr)
 {
     if (cpu->tlb_has_large) {
@@ -303,8 +325,9 @@ static void tlb_fill(X86Cpu *cpu, uint64_t va, const Walk *w, int mmu_idx,
     } else {
         e->tag_write = X86_TLB_INVALID;
     }
-    if (cpu->dbg_data_on) {
-        /* data breakpoints: every access goes through x86_debug_data() */
+    if (cpu->dbg_data_on || (cpu->align_check && mmu_idx == MMU_USER)) {
+        /* data breakpoints: every access goes through x86_debug_data();
+         * alignment checks: through check_alignment() */
         e->tag_read |= X86_TLB_SLOW;
         e->tag_write |= X86_TLB_SLOW;
     }
@@ -374,6 +397,7 @@ uint64_t x86_ld_slow(X86Cpu *cpu, uint64_t va, unsigned size, int mmu_idx)
         X86TlbEntry *e;
         lookup(cpu, va, ACC_READ, mmu_idx, &e);
         lookup(cpu, (va + size - 1) & X86_PAGE_MASK, ACC_READ, mmu_idx, &e);
+        check_alignment(cpu, va, size, mmu_idx);
         uint64_t v = 0;
         for (unsigned i = 0; i < size; i++) {
             v |= x86_ld_slow(cpu, va + i, 1, mmu_idx) << (8 * i);
@@ -382,6 +406,7 @@ uint64_t x86_ld_slow(X86Cpu *cpu, uint64_t va, unsigned size, int mmu_idx)
     }
     X86TlbEntry *e;
     uint64_t pa = lookup(cpu, va, ACC_READ, mmu_idx, &e);
+    check_alignment(cpu, va, size, mmu_idx);
     if (e->flags & X86_TLBF_RAM) {
         const uint8_t *p = (const uint8_t *)(uintptr_t)(va + e->addend);
         switch (size) {
@@ -404,6 +429,7 @@ void x86_st_slow(X86Cpu *cpu, uint64_t va, uint64_t val, unsigned size,
         X86TlbEntry *e;
         lookup(cpu, va, ACC_WRITE, mmu_idx, &e);
         lookup(cpu, (va + size - 1) & X86_PAGE_MASK, ACC_WRITE, mmu_idx, &e);
+        check_alignment(cpu, va, size, mmu_idx);
         for (unsigned i = 0; i < size; i++) {
             x86_st_slow(cpu, va + i, (val >> (8 * i)) & 0xff, 1, mmu_idx);
         }
@@ -411,6 +437,7 @@ void x86_st_slow(X86Cpu *cpu, uint64_t va, uint64_t val, unsigned size,
     }
     X86TlbEntry *e;
     uint64_t pa = lookup(cpu, va, ACC_WRITE, mmu_idx, &e);
+    check_alignment(cpu, va, size, mmu_idx);
     if (e->flags & X86_TLBF_RAM_WR) {
         if (x86_code_page_test(&cpu->host, pa)) {
             cpu->host.code_written(cpu->host.opaque, pa & X86_PAGE_MASK);
@@ -434,6 +461,9 @@ uint8_t *x86_host_ptr(X86Cpu *cpu, uint64_t va, unsigned size, X86Access acc,
 {
     if ((va & 0xfff) + size > 0x1000) {
         return NULL;
+    }
+    if (unlikely(cpu->align_check) && mmu_idx == MMU_USER) {
+        return NULL; /* the callers' element-sized slow paths check */
     }
     if (unlikely(cpu->dbg_data_on)) {
         x86_debug_data(cpu, va, size, acc == ACC_WRITE);

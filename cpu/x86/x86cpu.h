@@ -140,6 +140,8 @@ struct X86Cpu {
     bool dbg_tf;         /* TF was set when the instruction started */
     bool dbg_ss_shadow;  /* the instruction was MOV SS or POP SS */
     bool dbg_data_on;    /* data breakpoints enabled: TLB entries are slow */
+    bool align_check;    /* CR0.AM, RFLAGS.AC and CPL 3: user TLB entries are
+                          * slow, the slow paths raise #AC (mmu.c) */
     bool dbg_io_on;      /* I/O breakpoints enabled (CR4.DE) */
     uint32_t dbg_trap;   /* DR6 bits of #DB traps due after the instruction */
     uint32_t dbg_delayed; /* the same, held past the instruction after MOV SS */
@@ -187,6 +189,8 @@ static inline bool x86_cf(const X86Cpu *cpu)
 
 /* --- memory (mmu.c, inline fast paths in mem.h) --- */
 void x86_tlb_flush(X86Cpu *cpu);
+/* Recompute align_check after CR0, RFLAGS.AC or CPL changed. */
+void x86_align_check_update(X86Cpu *cpu);
 void x86_tlb_flush_page(X86Cpu *cpu, uint64_t vaddr);
 /* A physical page now holds translated code: make this vCPU's TLB send
  * writes to it through the slow path. */

@@ -14,9 +14,8 @@
  *   #UD, #DE (division by zero, quotient overflow), INT3, INTO, #BR
  *        (BOUND);
  *   #PF right after a rotate whose flags the block overwrites later (the
- *        fault must still see the rotate's CF and OF).
- * Not here: #AC (EFLAGS.AC with CR0.AM at CPL 3), which the software CPU
- * does not implement.
+ *        fault must still see the rotate's CF and OF);
+ *   #AC: EFLAGS.AC set by POPF (CR0.AM is set), then misaligned accesses.
  * SDM vol. 3, chapter 6 (table 6-1) for the classes and error codes.
  */
 #include "tests/cpu/difftest.h"
@@ -318,6 +317,27 @@ static void rotate_then_fault(Gen *g)
     g->unknown &= ~(uint32_t)ALL;
 }
 
+/* PUSHF, OR in EFLAGS.AC, POPF (CR0.AM is set on both sides), then a
+ * misaligned load or store: #AC(0), and every later misaligned access too. */
+static void alignment_check(Gen *g)
+{
+    unsigned size = exc_size(g);
+    if (size == 1) {
+        size = 2;
+    }
+    if (!g->m32) {
+        emit(g, 0x48);
+    }
+    emit(g, 0x83); emit(g, 0xc0); emit(g, 0x00);              /* add rax, 0: no */
+    g->unknown &= ~(uint32_t)ALL;                             /* undefined flag pushed */
+    emit(g, 0x9c);                                            /* pushf */
+    emit(g, 0x81); emit(g, 0x0c); emit(g, 0x24);              /* or dword [rsp], AC */
+    emit_n(g, 0x40000, 4);
+    emit(g, 0x9d);                                            /* popf */
+    sized_op(g, size, rn(g, 2) ? 0x8a : 0x88);                /* mov r, m / mov m, r */
+    emit_mem_rbx(g, rn(g, 3), (uint8_t)((rn(g, 0x70) & ~(size - 1)) + 1 + rn(g, size - 1)));
+}
+
 static bool exc_one(Gen *g)
 {
     if (rn(g, 6)) {
@@ -325,7 +345,7 @@ static bool exc_one(Gen *g)
     }
     uint8_t *start = g->p;
     bool ok = true;
-    switch (rn(g, 13)) {
+    switch (rn(g, 14)) {
     case 0: if (g->m16) ok = false; else page_fault_data(g); break;
     case 1: if (g->m16) ok = false; else page_fault_string(g); break;
     case 2: if (g->m16) ok = false; else page_fault_stack(g); break;
@@ -337,6 +357,7 @@ static bool exc_one(Gen *g)
     case 8: if (!g->m32) ok = false; else bound_range(g); break;
     case 9: case 10: privileged(g); break;
     case 12: if (g->m16) ok = false; else rotate_then_fault(g); break;
+    case 13: if (g->m16) ok = false; else alignment_check(g); break;
     default: if (!g->m16) ok = false; else segment_limit(g); break;
     }
     if (!ok) {
