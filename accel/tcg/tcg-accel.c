@@ -162,7 +162,7 @@ static bool tcg_vcpu_reset(VCpu *v, GError **errp)
 {
     TcgVCpu *t = v->priv;
     X86Cpu *cpu = &t->cpu;
-    cpu->exc_nesting = 0;
+    cpu->exc_delivering = 0;
     cpu->triple_fault = false;
     cpu->stop_tb = false;
     g_mutex_lock(&t->inval_lock);

@@ -1,8 +1,9 @@
 /*
  * Exceptions and interrupts (SDM vol. 3, chapter 6): raising faults from
- * handlers, double and triple faults, delivery through the real-mode IVT,
- * protected-mode 16/32-bit interrupt and trap gates (with the stack switch
- * through the TSS), task gates (task.c), interrupts and exceptions from
+ * handlers, double faults by exception class (6.15, tables 6-4 and 6-5)
+ * and triple faults, delivery through the real-mode IVT, protected-mode
+ * 16/32-bit interrupt and trap gates (with the stack switch through the
+ * TSS), task gates (task.c), interrupts and exceptions from
  * virtual-8086 mode (vm86.c), and long-mode 64-bit gates (IST, 16-byte
  * aligned frame, SS:RSP always pushed).  Fault-class exceptions push EFLAGS
  * with RF set (SDM vol. 3, 17.3.1.1).
@@ -36,27 +37,69 @@ void x86_raise_recorded(X86Cpu *cpu)
     longjmp(*cpu->jmp, 1);
 }
 
+/* Exception classes for double faults (SDM vol. 3, 6.15, table 6-4): the
+ * class of the exception being delivered is kept in cpu->exc_delivering. */
+enum {
+    EXC_CLASS_NONE,
+    EXC_CLASS_BENIGN,
+    EXC_CLASS_CONTRIBUTORY,
+    EXC_CLASS_PAGE_FAULT,
+    EXC_CLASS_DOUBLE_FAULT,
+};
+
+static int exc_class(int vec)
+{
+    switch (vec) {
+    case EXC_DE:
+    case EXC_TS:
+    case EXC_NP:
+    case EXC_SS:
+    case EXC_GP:
+        return EXC_CLASS_CONTRIBUTORY;
+    case EXC_PF:
+        return EXC_CLASS_PAGE_FAULT;
+    case EXC_DF:
+        return EXC_CLASS_DOUBLE_FAULT;
+    default:
+        return EXC_CLASS_BENIGN;
+    }
+}
+
+/* Table 6-5: a contributory exception or a page fault while delivering a
+ * page fault, or a contributory exception while delivering a contributory
+ * one, is a double fault; anything else is delivered serially. */
+static bool makes_double_fault(int first, int second)
+{
+    if (second == EXC_CLASS_CONTRIBUTORY) {
+        return first == EXC_CLASS_CONTRIBUTORY || first == EXC_CLASS_PAGE_FAULT;
+    }
+    return second == EXC_CLASS_PAGE_FAULT && first == EXC_CLASS_PAGE_FAULT;
+}
+
 void x86_deliver_exception(X86Cpu *cpu)
 {
     int vec = cpu->exc_vector;
     bool has_err = cpu->exc_has_error;
     uint32_t err = cpu->exc_error;
-    if (cpu->exc_nesting >= 2) {
-        cpu->triple_fault = true;
-        cpu->exc_nesting = 0;
-        return;
-    }
-    if (cpu->exc_nesting == 1) {
-        vec = EXC_DF;
-        has_err = true;
-        err = 0;
-        cpu->exc_nesting = 2;
-    } else {
-        cpu->exc_nesting = 1;
-    }
+    int first = cpu->exc_delivering, second = exc_class(vec);
+    /* CR2 is loaded when the page fault is detected, also when it turns
+     * into a double fault */
     if (vec == EXC_PF) {
         cpu->env->cr2 = cpu->exc_cr2;
     }
+    if (first == EXC_CLASS_DOUBLE_FAULT && second != EXC_CLASS_BENIGN) {
+        /* a fault while delivering #DF: shutdown */
+        cpu->triple_fault = true;
+        cpu->exc_delivering = EXC_CLASS_NONE;
+        return;
+    }
+    if (makes_double_fault(first, second)) {
+        vec = EXC_DF;
+        has_err = true;
+        err = 0;
+        second = EXC_CLASS_DOUBLE_FAULT;
+    }
+    cpu->exc_delivering = second;
     /* the instruction did not complete: no debug trap after it */
     cpu->dbg_trap = 0;
     /* the EFLAGS image of a fault has RF set, except for #DB (SDM vol. 3,
@@ -65,7 +108,7 @@ void x86_deliver_exception(X86Cpu *cpu)
         cpu->env->rflags |= X86_FLAG_RF;
     }
     x86_do_interrupt(cpu, vec, false, has_err, err);
-    cpu->exc_nesting = 0;
+    cpu->exc_delivering = EXC_CLASS_NONE;
 }
 
 static void do_real(X86Cpu *cpu, int vec)

@@ -118,7 +118,7 @@ struct X86Cpu {
     uint32_t exc_error;
     bool exc_has_error;
     uint64_t exc_cr2;
-    int exc_nesting;     /* 0 normal, 1 delivering, 2 delivering #DF */
+    int exc_delivering;  /* class of the exception being delivered, 0 none */
     bool triple_fault;
     bool fetch_fault;    /* the decoder's fetch faulted (see decode.h) */
 

@@ -27,6 +27,12 @@ if accel.startswith("kvm") and "emulation failure" in p.stderr:
     print("SKIP: this host's KVM cannot emulate what the kernel does: " +
           p.stderr.strip().splitlines()[-1])
     sys.exit(77)
+# A kernel that finds the host's CPU unable to run it says why and exits
+# with EXIT_SKIP: (0x12 << 1) | 1.  Only KVM's CPU may be unable.
+if accel.startswith("kvm") and p.returncode == 37:
+    reason = [l for l in p.stdout.splitlines() if "SKIP" in l]
+    print("SKIP: " + (reason[-1] if reason else "the kernel could not run here"))
+    sys.exit(77)
 # The kernels exit through isa-debug-exit with 0x10 on success: (0x10 << 1) | 1.
 ok = "PASS" in p.stdout and p.returncode == 33 and "ERROR: AddressSanitizer" not in p.stderr \
     and "runtime error" not in p.stderr

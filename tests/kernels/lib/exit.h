@@ -9,9 +9,10 @@
 
 #define DEBUG_EXIT_PORT 0xf4
 
-/* Values the kernels write; the emulator exits with 33 and 35. */
+/* Values the kernels write; the emulator exits with 33, 35 and 37. */
 #define EXIT_PASS 0x10
 #define EXIT_FAIL 0x11
+#define EXIT_SKIP 0x12 /* the host cannot run the test (said on serial) */
 
 __attribute__((noreturn)) void debug_exit(uint32_t value);
 /* Print "name: PASS" or "name: FAIL" and exit with EXIT_PASS/EXIT_FAIL. */
