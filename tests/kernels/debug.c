@@ -10,23 +10,27 @@
  *     with DR6.B0, once (the handler resumes with RF);
  *   - data breakpoints: write-only (RW=01) ignores reads, read/write
  *     (RW=11) catches them, lengths 1, 2, 4, 8 cover their aligned ranges;
- *     the trap comes after the access with DR6.Bn.
+ *     the trap comes after the access with DR6.Bn;
+ *   - general detect (DR7.GD): #DB before a MOV from DR0 with DR6.BD, GD
+ *     cleared.
  * Run under the JIT and the interpreter: blocks must not skip the checks.
  */
 #include "lib/desc.h"
 #include "lib/kernel.h"
 #include "lib/layout.h"
 
+#define DR6_BD (1u << 13)
 #define DR6_BS (1u << 14)
+#define DR7_GD (1u << 13)
 
 void db_stub(void);
 void bp_stub(void);
 void gp_stub(void);
 void seq_step(void), seq_step_fault(void), seq_movss(void), seq_icebp(void), seq_ibp(void);
-void store32(void), load32(void), store8(void);
+void store32(void), load32(void), store8(void), seq_gd(void);
 extern char step_l1[], step_l2[], step_end[], fault_insn[], fault_resume[], fault_after[];
 extern char movss_l1[], movss_l2[], icebp_after[], int3_after[], ibp_target[];
-extern char store32_after[], load32_after[];
+extern char store32_after[], load32_after[], gd_insn[];
 extern volatile uint32_t n_ev, ev_vec[32], ev_eip[32], ev_dr6[32], set_rf;
 
 static volatile uint32_t var32 __attribute__((aligned(8)));
@@ -50,6 +54,13 @@ static void check_ev(const char *what, unsigned i, uint32_t vec, const void *eip
                 vec, (uint32_t)(uintptr_t)eip);
         failures++;
     }
+}
+
+static uint32_t read_dr7(void)
+{
+    uint32_t v;
+    __asm__ volatile("mov %%dr7, %0" : "=r"(v));
+    return v;
 }
 
 static void set_dr7(uint32_t v)
@@ -121,6 +132,13 @@ void kmain(const struct mb_info *info)
     check("instruction breakpoint: events", n_ev, 2);
     check_ev("instruction breakpoint: before the instruction", 0, 1, ibp_target);
     check("instruction breakpoint: DR6.B0", ev_dr6[0] & 0xf, 1);
+
+    n_ev = 0;
+    seq_gd();
+    check("general detect: events", n_ev, 1);
+    check_ev("general detect: before MOV from DR0", 0, 1, gd_insn);
+    check("general detect: DR6.BD", ev_dr6[0] & DR6_BD, DR6_BD);
+    check("general detect: DR7.GD cleared", read_dr7() & DR7_GD, 0);
 
     data_bp(&var32, 1, 3);
     check("write breakpoint: store", hits(store32, &var32), 1);

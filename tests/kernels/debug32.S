@@ -166,3 +166,16 @@ ev_eip: .skip 128
 ev_dr6: .skip 128
 gp_resume: .long 0
 set_rf: .long 0
+
+/* General detect: with DR7.GD set, the next MOV from a debug register is
+ * a #DB fault (DR6.BD) that clears GD; the handler returns to it and it
+ * runs again. */
+    .text
+    .globl seq_gd, gd_insn
+seq_gd:
+    movl %dr7, %eax
+    orl $0x2000, %eax
+    movl %eax, %dr7
+gd_insn:
+    movl %dr0, %eax
+    ret
