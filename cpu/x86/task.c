@@ -70,6 +70,38 @@ static void save_state(X86Cpu *cpu, const TssLayout *l, uint32_t eflags)
     }
 }
 
+/* Fault now (#PF) unless supervisor writes to [lin, lin+len) can succeed,
+ * one page at a time; 32-bit linear addresses. */
+static void probe_sys_write(X86Cpu *cpu, uint32_t lin, unsigned len)
+{
+    uint32_t last = lin + len - 1;
+    for (uint64_t page = lin & ~0xfffu; page <= (last & ~0xfffu); page += 0x1000) {
+        x86_translate(cpu, page < lin ? lin : page, ACC_WRITE, MMU_SUP);
+    }
+}
+
+/* Step 4 of SDM vol. 3, 7.3: everything the switch will write must be
+ * reachable before anything is written, so a page fault leaves both tasks
+ * as they were: the old TSS's register fields, the back link of the new
+ * one, and the busy bits of both descriptors (the new TSS was read whole
+ * before this). */
+static void probe_switch_writes(X86Cpu *cpu, const TssLayout *ol, uint16_t sel,
+                                uint64_t new_base, X86TaskReason why)
+{
+    X86State *env = cpu->env;
+    uint32_t old_base = (uint32_t)env->tr.base;
+    probe_sys_write(cpu, old_base + ol->ip, ol->segs + ol->nsegs * ol->size - ol->ip);
+    if (why == X86_TASK_CALL || why == X86_TASK_INT) {
+        probe_sys_write(cpu, (uint32_t)new_base, 2);
+    }
+    if (why == X86_TASK_JMP || why == X86_TASK_IRET) {
+        probe_sys_write(cpu, (uint32_t)(env->gdt.base + (env->tr.selector & ~7u) + 5), 1);
+    }
+    if (why != X86_TASK_IRET) {
+        probe_sys_write(cpu, (uint32_t)(env->gdt.base + (sel & ~7u) + 5), 1);
+    }
+}
+
 /* Set or clear the busy bit of the TSS descriptor `sel` in the GDT. */
 static void set_busy(X86Cpu *cpu, uint16_t sel, bool busy)
 {
@@ -154,6 +186,9 @@ void x86_task_switch(X86Cpu *cpu, uint16_t sel, uint32_t lo, uint32_t hi,
     }
     TaskImage im;
     read_image(cpu, &ntr, nl, &im);
+    if (env->cr0 & X86_CR0_PG) {
+        probe_switch_writes(cpu, ol, sel, ntr.base, why);
+    }
 
     /* the old task */
     uint32_t eflags = (uint32_t)x86_get_rflags(cpu);
