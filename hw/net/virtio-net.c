@@ -320,6 +320,11 @@ static bool vnet_realize(Device *dev, GError **errp)
     VirtioNet *s = (VirtioNet *)dev;
     Machine *m = dev->machine;
     unsigned qs = s->queue_size;
+    if (!s->vp.disable_legacy) {
+        error_setg(errp, "virtio-net-pci: disable-legacy=off is not "
+                   "supported (no legacy network header)");
+        return false;
+    }
     if (qs < 4 || qs > VIRTQUEUE_MAX_SIZE || (qs & (qs - 1))) {
         error_setg(errp, "virtio-net-pci: queue-size=%u: a power of two from "
                    "4 to %d", qs, VIRTQUEUE_MAX_SIZE);

@@ -457,11 +457,21 @@ bool virtio_pci_realize(VirtioPci *vp, VirtIODevice *vdev,
         vp->notify_fd[q] = -1;
     }
     vdev->transport = (VirtioTransport){ transport_notify, vp };
-    pci_config_set_ids(dev, VIRTIO_PCI_VENDOR_ID,
-                       (uint16_t)(0x1040 + vdev->ops->device_id), 1,
-                       class_code);
+    if (vp->disable_legacy) {
+        pci_config_set_ids(dev, VIRTIO_PCI_VENDOR_ID,
+                           (uint16_t)(0x1040 + vdev->ops->device_id), 1,
+                           class_code);
+        pci_set_word(dev->config + PCI_SUBSYSTEM_ID, 0x40);
+    } else {
+        /* Transitional (4.1.2.1): the legacy device ID, revision 0, the
+         * device type as subsystem ID. */
+        pci_config_set_ids(dev, VIRTIO_PCI_VENDOR_ID,
+                           (uint16_t)(0x1000 + vdev->ops->device_id - 1), 0,
+                           class_code);
+        pci_set_word(dev->config + PCI_SUBSYSTEM_ID, vdev->ops->device_id);
+        virtio_pci_legacy_init(vp);
+    }
     pci_set_word(dev->config + PCI_SUBSYSTEM_VENDOR_ID, VIRTIO_PCI_VENDOR_ID);
-    pci_set_word(dev->config + PCI_SUBSYSTEM_ID, 0x40);
     dev->config[PCI_INTERRUPT_PIN] = 1;
     dev->config_write = config_write;
     dev->config_read = config_read;

@@ -7,9 +7,11 @@
  *   0x2000 device configuration (4.1.4.6)
  *   0x3000 notifications (4.1.4.4): queue q at 0x3000 + 4 * q
  * plus the PCI configuration access capability (4.1.4.7).  MSI-X (one
- * vector per queue plus one for configuration changes) is in BAR 1.  No
- * legacy (0.9.5) interface: Linux, SeaBIOS and OVMF all drive the modern
- * one.
+ * vector per queue plus one for configuration changes) is in BAR 1.  By
+ * default the device is modern-only (Linux, SeaBIOS and OVMF all drive the
+ * modern interface); with disable-legacy=off it is transitional: device
+ * 0x1000 + type - 1, revision 0, and the legacy registers in I/O BAR 0
+ * (virtio-pci-legacy.c).
  *
  * Under KVM (property ioeventfd=on, the default) each queue's notify
  * address is an ioeventfd while BAR 4 is mapped: the guest's 16-bit write
@@ -34,6 +36,7 @@
 #define VIRTIO_PCI_VENDOR_ID 0x1af4
 #define VIRTIO_PCI_BAR 4
 #define VIRTIO_PCI_MSIX_BAR 1
+#define VIRTIO_PCI_LEGACY_BAR 0
 #define VIRTIO_PCI_BAR_SIZE 0x4000
 #define VIRTIO_PCI_COMMON_OFFSET 0x0000
 #define VIRTIO_PCI_ISR_OFFSET 0x1000
@@ -45,12 +48,14 @@ typedef struct VirtioPci {
     PCIDevice pci;
     MsixState msix;
     MemoryRegion bar;
+    MemoryRegion legacy_bar;  /* I/O BAR 0 of a transitional device */
     VirtIODevice *vdev;
     uint32_t device_feature_select;
     uint32_t driver_feature_select;
     uint16_t queue_select;
     uint8_t pci_cfg_cap;     /* offset of the config access capability */
     bool ioeventfd;          /* property: use ioeventfd and irqfd */
+    bool disable_legacy;     /* property: no legacy interface */
     int notify_fd[VIRTIO_MAX_QUEUES];  /* eventfds; -1 none */
     GSource *notify_src;     /* watches notify_fd on the main loop */
     gpointer notify_tag[VIRTIO_MAX_QUEUES];
@@ -65,12 +70,17 @@ typedef struct VirtioPci {
                      "KVM: queue notifications through ioeventfd and "        \
                      "interrupts through irqfd (off: both through user "      \
                      "space)"),                                               \
+    DEFINE_PROP_BOOL(st, "disable-legacy", vp.disable_legacy, "on",            \
+                     "off: a transitional device with the legacy (0.9.5) "    \
+                     "interface in I/O BAR 0 as well"),                       \
     DEFINE_PROP_PCI_ADDR(st, vp.pci)
 
 /* Put vdev on the PCI bus (class_code: e.g. 0x010000 for block). */
 bool virtio_pci_realize(VirtioPci *vp, VirtIODevice *vdev,
                         uint32_t class_code, GError **errp);
 void virtio_pci_reset(VirtioPci *vp);
+/* virtio-pci-legacy.c: register the legacy interface's I/O BAR 0. */
+void virtio_pci_legacy_init(VirtioPci *vp);
 /* From the device's unrealize: off the bus, eventfds closed. */
 void virtio_pci_unrealize(VirtioPci *vp);
 /* From the device's post_load (before virtio_post_load()). */

@@ -11,6 +11,9 @@ qcow2:    the disk converted to qcow2 (with kestrel-img when it sits next
           2-vCPU guest (two request queues)
 snapshot: the raw disk with -snapshot: the guest writes, the image must
           not change
+legacy:   the raw disk on a transitional device (disable-legacy=off); the
+          guest reloads virtio_pci with force_legacy=1, so Linux drives the
+          legacy interface (I/O BAR 0; no VERSION_1 in the features)
 
 In the guest: mount the disk, check the sha256 of its files, write new
 files, sync, unmount, power off.  On the host: `debugfs` reads the new
@@ -93,6 +96,9 @@ try:
         argv_disk = ["-drive", "if=none,id=data,format=qcow2,file=" + disk,
                      "-device", "virtio-blk-pci,drive=data,num-queues=2,"
                      "serial=" + SERIAL]
+    elif mode == "legacy":
+        argv_disk = ["-drive", "if=none,id=data,format=raw,file=" + raw,
+                     "-device", "virtio-blk-pci,drive=data,disable-legacy=off"]
     elif mode == "snapshot":
         argv_disk.append("-snapshot")
         before = sha(open(raw, "rb").read())
@@ -110,8 +116,23 @@ try:
         except Timeout:
             print(vm.text()[-3000:])
             raise
+        if mode == "legacy":
+            vm.run("for i in $(seq 100); do [ -b /dev/vda ] && break; "
+                   "sleep 0.2; done", timeout=CMD_TIMEOUT)
+            out = vm.run("rmmod virtio_blk && rmmod virtio_pci && "
+                         "insmod /lib/modules/virtio_pci.ko force_legacy=1 && "
+                         "insmod /lib/modules/virtio_blk.ko && echo RELOADED",
+                         timeout=CMD_TIMEOUT)
+            assert "RELOADED" in out, out
         vm.run("for i in $(seq 100); do [ -b /dev/vda ] && break; sleep 0.2; "
                "done", timeout=CMD_TIMEOUT)
+        if mode == "legacy":
+            feats = vm.run("cat /sys/bus/virtio/devices/virtio*/features",
+                           timeout=CMD_TIMEOUT)
+            bits = [w for w in feats.split() if len(w) == 64 and
+                    set(w) <= set("01")]
+            assert bits and bits[0][32] == "0", \
+                "the legacy driver negotiated VERSION_1: %r" % feats
         print(vm.run("dmesg | grep -i virtio", timeout=CMD_TIMEOUT))
         if mode == "qcow2":
             mq = vm.run("ls /sys/block/vda/mq", timeout=CMD_TIMEOUT).split()
