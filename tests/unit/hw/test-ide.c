@@ -49,6 +49,9 @@ typedef struct Fixture {
     char *disk_path;
     char *cd_path;
     uint16_t bm;        /* bus-master base port */
+    /* guest RAM the device reported as written (the software CPU drops
+     * translated code there): lowest address, end, bytes */
+    uint64_t written_lo, written_hi, written_bytes;
 } Fixture;
 
 static char *make_image(uint32_t size, uint32_t unit)
@@ -539,11 +542,27 @@ static void wait_irq(Fixture *f, unsigned gsi)
     assert_true(tm_run_until(f->t, irq_high, &w));
 }
 
+static void note_written(void *opaque, uint64_t addr, uint64_t len)
+{
+    Fixture *f = opaque;
+
+    if (f->written_bytes == 0 || addr < f->written_lo) {
+        f->written_lo = addr;
+    }
+    if (addr + len > f->written_hi) {
+        f->written_hi = addr + len;
+    }
+    f->written_bytes += len;
+}
+
 static void test_dma(void **state)
 {
     Fixture *f = *state;
     TestMachine *t = f->t;
     uint8_t *ram = t->m.ram;
+    MemoryListener l = { .ram_written = note_written, .opaque = f };
+
+    address_space_add_listener(&t->m.mem, &l);
 
     /* Write 8 sectors from two regions (3 + 5 sectors). */
     for (unsigned i = 0; i < 8 * 512; i++) {
@@ -562,6 +581,7 @@ static void test_dma(void **state)
     uint8_t buf[512];
     assert_int_equal(blk_pread(f->disk, 207 * 512, buf, 512, NULL), 0);
     check_sector(f, buf, 207, 0x3c);
+    assert_true(f->written_bytes == 0);   /* a write reads guest RAM only */
 
     /* Read them back with READ DMA EXT into one 64 KiB region (count 0 in
      * the PRD means 64 KiB): the engine stays active, PRDs were larger. */
@@ -577,6 +597,9 @@ static void test_dma(void **state)
         check_sector(f, ram + 0x30000 + s * 512, 200 + s, 0x3c);
     }
     assert_int_equal(ram[0x30000 + 8 * 512], 0);
+    /* exactly the 8 sectors read were reported as written */
+    assert_true(f->written_lo == 0x30000 && f->written_hi == 0x30000 + 4096 &&
+                f->written_bytes == 4096);
 }
 
 static void test_dma_bad_prd(void **state)
