@@ -216,35 +216,9 @@ GEN_SHIFT(64, uint64_t, 3, 63)
 
 /* ROL/ROR of a register by an immediate count (non-zero after masking):
  * CF and OF change, the other arithmetic flags stay. */
-#define GEN_ROT(bits, T)                                                           \
-    static void rol##bits(X86Cpu *cpu, const X86DecodedInsn *d)                    \
-    {                                                                              \
-        uint64_t *R = cpu->env->regs;                                              \
-        unsigned c = (unsigned)d->imm;                                             \
-        T a = (T)R[d->rm], r = (T)((a << c) | (a >> (bits - c)));                  \
-        uint32_t f = x86_arith_flags(cpu) & ~(uint32_t)(X86_FLAG_CF | X86_FLAG_OF); \
-        f |= (r & 1) ? X86_FLAG_CF : 0;                                            \
-        f |= (((r >> (bits - 1)) ^ r) & 1) ? X86_FLAG_OF : 0;                      \
-        x86_set_cc(cpu, CC_OP(CC_EFLAGS, 0), 0, f, 0);                             \
-        R[d->rm] = r;                                                              \
-    }                                                                              \
-    static void ror##bits(X86Cpu *cpu, const X86DecodedInsn *d)                    \
-    {                                                                              \
-        uint64_t *R = cpu->env->regs;                                              \
-        unsigned c = (unsigned)d->imm;                                             \
-        T a = (T)R[d->rm], r = (T)((a >> c) | (a << (bits - c)));                  \
-        uint32_t f = x86_arith_flags(cpu) & ~(uint32_t)(X86_FLAG_CF | X86_FLAG_OF); \
-        f |= ((r >> (bits - 1)) & 1) ? X86_FLAG_CF : 0;                            \
-        f |= (((r >> (bits - 1)) ^ (r >> (bits - 2))) & 1) ? X86_FLAG_OF : 0;      \
-        x86_set_cc(cpu, CC_OP(CC_EFLAGS, 0), 0, f, 0);                             \
-        R[d->rm] = r;                                                              \
-    }
-
-GEN_ROT(32, uint32_t)
-GEN_ROT(64, uint64_t)
-
-/* The same rotates where the block overwrites the flags before anything can
- * read them (x86_block_drop_dead_flags). */
+/* Rotates of a register by an immediate count (1..bits-1).  The _nf forms
+ * leave the flags alone: x86_block_drop_dead_flags() picks them where the
+ * block overwrites the flags before anything can read them. */
 #define GEN_ROT_NOFLAGS(bits, T)                                                   \
     static void rol##bits##_nf(X86Cpu *cpu, const X86DecodedInsn *d)               \
     {                                                                              \
@@ -263,6 +237,29 @@ GEN_ROT(64, uint64_t)
 
 GEN_ROT_NOFLAGS(32, uint32_t)
 GEN_ROT_NOFLAGS(64, uint64_t)
+
+/* CF and OF after a rotate whose result is r; SF, ZF, AF and PF are kept. */
+static void set_rotate_flags(X86Cpu *cpu, uint64_t r, unsigned bits, bool left)
+{
+    bool msb = (r >> (bits - 1)) & 1;
+    bool cf = left ? (r & 1) : msb;
+    bool of = left ? msb ^ cf : msb ^ ((r >> (bits - 2)) & 1);
+    uint32_t f = x86_arith_flags(cpu) & ~(uint32_t)(X86_FLAG_CF | X86_FLAG_OF);
+    f |= (cf ? X86_FLAG_CF : 0) | (of ? X86_FLAG_OF : 0);
+    x86_set_cc(cpu, CC_OP(CC_EFLAGS, 0), 0, f, 0);
+}
+
+#define GEN_ROT(bits, dir, left)                                                   \
+    static void dir##bits(X86Cpu *cpu, const X86DecodedInsn *d)                    \
+    {                                                                              \
+        dir##bits##_nf(cpu, d);                                                    \
+        set_rotate_flags(cpu, cpu->env->regs[d->rm], bits, left);                  \
+    }
+
+GEN_ROT(32, rol, true)
+GEN_ROT(32, ror, false)
+GEN_ROT(64, rol, true)
+GEN_ROT(64, ror, false)
 
 static void not_r64(X86Cpu *cpu, const X86DecodedInsn *d)
 {
@@ -363,6 +360,27 @@ static inline void host_st(uint8_t *p, unsigned size, uint64_t v)
 
 /* op r, [m] (r = 32/64 bit); op [m], imm and op [m], r with the memory
  * operand as destination (CMP only reads it). */
+/* The body of "op [m], src": CMP only reads; the others update memory in
+ * place through rmw_ptr() or, without a host pointer, through the general
+ * handler `fallback`. */
+#define MEM_DST_ALU(opn, bits, T, SL, src, fallback)                               \
+        uint64_t b = src;                                                          \
+        if (opn == 7) {                                                            \
+            uint64_t a = (T)x86_ld(cpu, d->seg, x86_ea(cpu, d), bits / 8);         \
+            ALU_BODY(opn, T, SL)                                                   \
+            (void)r;                                                               \
+            return;                                                                \
+        }                                                                          \
+        uint64_t lin = x86_seg_linear(cpu, d->seg, x86_ea(cpu, d), bits / 8, true); \
+        uint8_t *p = rmw_ptr(cpu, lin, bits / 8);                                  \
+        if (!p) {                                                                  \
+            fallback(cpu, d);                                                      \
+            return;                                                                \
+        }                                                                          \
+        uint64_t a = host_ld(p, bits / 8);                                         \
+        ALU_BODY(opn, T, SL)                                                       \
+        host_st(p, bits / 8, r);
+
 #define GEN_MEM(name, opn, bits, T, SL)                                            \
     static void rm##bits##_##name(X86Cpu *cpu, const X86DecodedInsn *d)            \
     {                                                                              \
@@ -374,41 +392,11 @@ static inline void host_st(uint8_t *p, unsigned size, uint64_t v)
     }                                                                              \
     static void mi##bits##_##name(X86Cpu *cpu, const X86DecodedInsn *d)            \
     {                                                                              \
-        uint64_t b = (T)d->imm;                                                    \
-        if (opn == 7) {                                                            \
-            uint64_t a = (T)x86_ld(cpu, d->seg, x86_ea(cpu, d), bits / 8);         \
-            ALU_BODY(opn, T, SL)                                                   \
-            (void)r;                                                               \
-            return;                                                                \
-        }                                                                          \
-        uint64_t lin = x86_seg_linear(cpu, d->seg, x86_ea(cpu, d), bits / 8, true); \
-        uint8_t *p = rmw_ptr(cpu, lin, bits / 8);                                  \
-        if (!p) {                                                                  \
-            x86_h_alu_rm_imm(cpu, d);                                              \
-            return;                                                                \
-        }                                                                          \
-        uint64_t a = host_ld(p, bits / 8);                                         \
-        ALU_BODY(opn, T, SL)                                                       \
-        host_st(p, bits / 8, r);                                                   \
+        MEM_DST_ALU(opn, bits, T, SL, (T)d->imm, x86_h_alu_rm_imm)                 \
     }                                                                              \
     static void mr##bits##_##name(X86Cpu *cpu, const X86DecodedInsn *d)            \
     {                                                                              \
-        uint64_t b = (T)cpu->env->regs[d->reg];                                    \
-        if (opn == 7) {                                                            \
-            uint64_t a = (T)x86_ld(cpu, d->seg, x86_ea(cpu, d), bits / 8);         \
-            ALU_BODY(opn, T, SL)                                                   \
-            (void)r;                                                               \
-            return;                                                                \
-        }                                                                          \
-        uint64_t lin = x86_seg_linear(cpu, d->seg, x86_ea(cpu, d), bits / 8, true); \
-        uint8_t *p = rmw_ptr(cpu, lin, bits / 8);                                  \
-        if (!p) {                                                                  \
-            x86_h_alu_rm_r(cpu, d);                                                \
-            return;                                                                \
-        }                                                                          \
-        uint64_t a = host_ld(p, bits / 8);                                         \
-        ALU_BODY(opn, T, SL)                                                       \
-        host_st(p, bits / 8, r);                                                   \
+        MEM_DST_ALU(opn, bits, T, SL, (T)cpu->env->regs[d->reg], x86_h_alu_rm_r)   \
     }
 
 #define GEN_MEM_ALL(name, opn) GEN_MEM(name, opn, 32, uint32_t, 2) GEN_MEM(name, opn, 64, uint64_t, 3)
@@ -813,18 +801,8 @@ void x86_apply_pending_flags(X86Cpu *cpu, const X86DecodedInsn *d)
     }
     const X86DecodedInsn *rot = d - d->flags_pending;
     unsigned bits = rot->exec == rol64_nf || rot->exec == ror64_nf ? 64 : 32;
-    uint64_t r = cpu->env->regs[rot->rm];
-    bool msb = (r >> (bits - 1)) & 1, cf, of;
-    if (rot->exec == rol32_nf || rot->exec == rol64_nf) {
-        cf = r & 1;
-        of = msb ^ cf;
-    } else {
-        cf = msb;
-        of = msb ^ ((r >> (bits - 2)) & 1);
-    }
-    uint32_t f = x86_arith_flags(cpu) & ~(uint32_t)(X86_FLAG_CF | X86_FLAG_OF);
-    f |= (cf ? X86_FLAG_CF : 0) | (of ? X86_FLAG_OF : 0);
-    x86_set_cc(cpu, CC_OP(CC_EFLAGS, 0), 0, f, 0);
+    set_rotate_flags(cpu, cpu->env->regs[rot->rm], bits,
+                     rot->exec == rol32_nf || rot->exec == rol64_nf);
 }
 
 X86Shape x86_insn_shape(const X86DecodedInsn *d)
